@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DEVOPS_VAR_DIR", BASE_DIR / "var"))
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "channels",
     "apps.core",
     "apps.process",
+    "apps.environment",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "devops.urls"
@@ -89,7 +92,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -114,12 +117,22 @@ LOGOUT_REDIRECT_URL = "login"
 PIPELINE_MAX_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
+# Build machines: an agent silent this long is offline; the agent file that machines download.
+AGENT_OFFLINE_SECONDS = int(os.environ.get("DEVOPS_AGENT_OFFLINE_SECONDS", "30"))
+AGENT_HEARTBEAT_SECONDS = 5
+DEVOPS_AGENT_FILE = Path(os.environ.get("DEVOPS_AGENT_FILE", BASE_DIR / "agent" / "devops_agent.py"))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.parsers.BoundedJSONParser",
+        "apps.core.api.parsers.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -132,6 +145,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, pipelines and builds of the self-hosted CI server.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.core.choices.Role"},
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -142,6 +156,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "engine"
+# A queue per concern; a worker started without -Q consumes all of them.
+CELERY_TASK_QUEUES = [Queue(name) for name in ("engine", "dispatch", "log", "notify")]
+CELERY_TASK_ROUTES = {
+    "apps.process.tasks.*": {"queue": "engine"},
+    "apps.dispatch.tasks.*": {"queue": "dispatch"},
+    "apps.log.tasks.*": {"queue": "log"},
+    "apps.notify.tasks.*": {"queue": "notify"},
+}
+CELERY_BEAT_SCHEDULE: dict = {}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

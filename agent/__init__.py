@@ -1,0 +1,1 @@
+"""The standalone build agent (devops_agent.py) and its tests; the agent itself imports nothing from here."""

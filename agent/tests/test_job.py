@@ -1,0 +1,157 @@
+"""A whole job driven through JobRunner, its server calls answered by an in-process object."""
+
+import os
+import threading
+import time
+
+from agent import devops_agent as agent
+
+FAST_SHIPPING = {"interval": 0.02, "backoff": agent.Backoff(initial=0.02, maximum=0.1)}
+
+
+class ScriptedJobApi:
+    """Answers next_step from a list of steps; records what the runner reports."""
+
+    def __init__(self, steps, offline_log_calls=0):
+        self.steps = list(steps)
+        self.completed = []
+        self.lines = []
+        self.runners = []
+        self.finished = None
+        self.finished_with_lines = None
+        self.cancel_in_logs = False
+        self.offline_log_calls = offline_log_calls
+        self.reject_next_step_after = None
+
+    def next_step(self, runner, completed):
+        self.runners.append(runner)
+        if completed is not None:
+            self.completed.append(completed)
+        if self.reject_next_step_after is not None and len(self.runners) > self.reject_next_step_after:
+            raise agent.RequestRejected(409, "lease_lost", "this job is no longer leased to you")
+        if not self.steps:
+            return {"done": True}
+        return {"step": self.steps.pop(0)}
+
+    def send_logs(self, lines):
+        if self.offline_log_calls:
+            self.offline_log_calls -= 1
+            raise agent.TransientError("POST logs: HTTP 503")
+        self.lines.extend(lines)
+        return {"stored_through": self.lines[-1]["seq"], "cancel": self.cancel_in_logs}
+
+    def finish(self, status, error):
+        self.finished = (status, error)
+        self.finished_with_lines = [line["seq"] for line in self.lines]
+
+    def texts(self):
+        return [line["text"] for line in self.lines]
+
+
+def make_job(**extra):
+    job = {"id": "job-42", "attempt": 1, "name": "test", "key": "test.0", "workspace": "acme/demo/test.0",
+           "timeout_seconds": 60, "env": {"CI": "true", "TOKEN": "tok-very-secret-1"},
+           "mask": ["tok-very-secret-1"], "checkout": None}
+    job.update(extra)
+    return job
+
+
+def run_step(index, script, shell="bash", **extra):
+    return {"index": index, "attempt": 1, "name": f"step {index}", "kind": "run", "run": script,
+            "shell": shell, "env": {}, "timeout_seconds": None, "mask": [], **extra}
+
+
+def runner_for(api, tmp_path, **job):
+    return agent.JobRunner(make_job(**job), api, workdir=str(tmp_path / "work"), runner_name="build-01",
+                           shipper_options=dict(FAST_SHIPPING))
+
+
+def test_a_job_runs_its_steps_in_order_and_finishes_after_every_line_is_stored(tmp_path):
+    api = ScriptedJobApi([
+        run_step(0, 'echo "GREETING=hello" >> "$DEVOPS_ENV"\necho "token is $TOKEN"'),
+        run_step(1, 'import os\nprint("greeting", os.environ["GREETING"])', shell="python"),
+        run_step(2, "echo failing; exit 4", shell="sh"),
+    ], offline_log_calls=3)
+    runner = runner_for(api, tmp_path)
+    assert runner.run() == "failed"
+    assert [(step["index"], step["status"], step["exit_code"]) for step in api.completed] == [
+        (0, "succeeded", 0), (1, "succeeded", 0), (2, "failed", 4)]
+    assert api.completed[0]["env"] == {"GREETING": "hello"}
+    assert api.finished == ("failed", None)
+    assert api.finished_with_lines == list(range(1, len(api.lines) + 1))
+    assert api.texts()[-1] == "Job finished: failed"
+    assert "token is ***" in api.texts() and "greeting hello" in api.texts()
+    assert not any("tok-very-secret-1" in text for text in api.texts())
+    workspace = api.runners[0]["workspace"]
+    assert workspace == str(tmp_path / "work" / "acme" / "demo" / "test.0") and os.path.isdir(workspace)
+    assert api.runners[0]["name"] == "build-01" and api.runners[0]["os"] == agent.runner_os()
+    assert not os.path.exists(runner.paths.state)
+
+
+def test_a_cancel_in_the_logs_answer_stops_the_running_step(tmp_path):
+    api = ScriptedJobApi([run_step(0, "echo started\nsleep 30"), run_step(1, "echo never")])
+    runner = runner_for(api, tmp_path)
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while "started" not in api.texts() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    asked = time.monotonic()
+    api.cancel_in_logs = True
+    runner.write_line("a line whose batch gets the cancel answer", 0)
+    thread.join(10)
+    assert not thread.is_alive()
+    assert time.monotonic() - asked < 3
+    assert [step["status"] for step in api.completed] == ["canceled"]
+    assert api.finished[0] == "canceled"
+    assert "never" not in api.texts()
+
+
+def test_cancel_from_the_heartbeat_kills_within_two_seconds(tmp_path):
+    api = ScriptedJobApi([run_step(0, "trap '' TERM\necho started\nsleep 30")])
+    runner = runner_for(api, tmp_path)
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while "started" not in api.texts() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    asked = time.monotonic()
+    runner.cancel()
+    while not api.completed and time.monotonic() - asked < 5:
+        time.sleep(0.01)
+    assert time.monotonic() - asked < 2
+    thread.join(10)
+    assert api.completed[0]["status"] == "canceled" and api.finished[0] == "canceled"
+
+
+def test_the_job_timeout_stops_the_step_and_skips_the_rest(tmp_path):
+    api = ScriptedJobApi([run_step(0, "sleep 30", timeout_seconds=300), run_step(1, "echo never")])
+    started = time.monotonic()
+    assert runner_for(api, tmp_path, timeout_seconds=1).run() == "timed_out"
+    assert time.monotonic() - started < 5
+    assert [step["status"] for step in api.completed] == ["timed_out"]
+    assert api.finished == ("timed_out", "the job timed out after 1 s")
+    assert "never" not in api.texts()
+
+
+def test_a_refused_step_call_stops_the_job_locally_without_finishing(tmp_path):
+    api = ScriptedJobApi([run_step(0, "echo one"), run_step(1, "echo two")])
+    api.reject_next_step_after = 1
+    runner = runner_for(api, tmp_path)
+    assert runner.run() == "failed"
+    assert api.finished is None
+    assert not os.path.exists(runner.paths.state)
+
+
+def test_a_job_that_cannot_be_prepared_finishes_failed(tmp_path):
+    api = ScriptedJobApi([run_step(0, "echo never")])
+    assert runner_for(api, tmp_path, workspace="../outside").run() == "failed"
+    assert api.finished[0] == "failed" and "refusing workspace" in api.finished[1]
+    assert api.runners == []
+
+
+def test_running_jobs_never_share_a_workspace():
+    locks = agent.WorkspaceLocks()
+    assert [locks.acquire("a/b"), locks.acquire("a/b"), locks.acquire("a/b")] == ["a/b", "a/b@2", "a/b@3"]
+    locks.release("a/b")
+    assert locks.acquire("a/b") == "a/b"
