@@ -40,8 +40,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 AGENT_VERSION = "1.0.0"
 
@@ -49,9 +48,10 @@ API_PREFIX = "/api/agent/v1/"
 CLAIM_WAIT_SECONDS = 25
 DEFAULT_HEARTBEAT_SECONDS = 5.0
 LOG_BATCH_LINES = 500
-LOG_BATCH_CHARS = 512 * 1024
+LOG_BATCH_CHARS = 256 * 1024
 LOG_BATCH_INTERVAL = 0.2
-LOG_MAX_PENDING_LINES = 5000
+LOG_MAX_PENDING_LINES = 2000
+LOG_MAX_PENDING_CHARS = 2 * LOG_BATCH_CHARS
 MAX_LINE_BYTES = 16 * 1024
 KILL_GRACE_SECONDS = 1.0
 OUTPUT_DRAIN_SECONDS = 1.0
@@ -393,8 +393,7 @@ def utf8_boundary(data: bytes, limit: int) -> int:
     return cut if cut > 0 and (data[cut] & 0xC0) != 0x80 else limit
 
 
-@dataclass
-class WorkflowCommand:
+class WorkflowCommand(NamedTuple):
     name: str
     properties: dict[str, str]
     data: str
@@ -623,10 +622,12 @@ class Watchdog:
             self._done.wait(0.05)
 
 
-@dataclass
 class ProcessResult:
-    exit_code: int | None
-    stopped: str | None = None
+    """How a process ended: its exit code, and `timed_out`/`canceled` when it was killed."""
+
+    def __init__(self, exit_code: int | None, stopped: str | None = None):
+        self.exit_code = exit_code
+        self.stopped = stopped
 
     @property
     def status(self) -> str:
@@ -774,6 +775,7 @@ class LogShipper:
     def __init__(self, send: Callable[[list[dict]], dict], spool_path: str, *,
                  batch_lines: int = LOG_BATCH_LINES, batch_chars: int = LOG_BATCH_CHARS,
                  interval: float = LOG_BATCH_INTERVAL, max_pending_lines: int = LOG_MAX_PENDING_LINES,
+                 max_pending_chars: int = LOG_MAX_PENDING_CHARS,
                  backoff: Backoff | None = None, on_cancel: Callable[[], None] | None = None,
                  on_rejected: Callable[[RequestRejected], None] | None = None):
         self.send = send
@@ -782,6 +784,7 @@ class LogShipper:
         self.batch_chars = batch_chars
         self.interval = interval
         self.max_pending_lines = max_pending_lines
+        self.max_pending_chars = max_pending_chars
         self.backoff = backoff or Backoff()
         self.on_cancel = on_cancel
         self.on_rejected = on_rejected
@@ -789,6 +792,7 @@ class LogShipper:
         self.stored_through = 0
         self.rejected: RequestRejected | None = None
         self._pending: list[dict] = []
+        self._pending_chars = 0
         self._condition = threading.Condition()
         self._closing = False
         self._aborted = False
@@ -801,14 +805,18 @@ class LogShipper:
 
     def add(self, text: str, *, step: int | None = None, stream: str = "stdout") -> int:
         with self._condition:
-            while len(self._pending) >= self.max_pending_lines and not (self._aborted or self.rejected):
+            while self._pending_full() and not (self._aborted or self.rejected):
                 self._condition.wait(0.1)
             self.last_seq += 1
             self._pending.append({"seq": self.last_seq, "ts": utc_now(), "step": step, "text": text,
                                   "stream": stream})
+            self._pending_chars += len(text)
             if len(self._pending) >= self.batch_lines:
                 self._condition.notify_all()
             return self.last_seq
+
+    def _pending_full(self) -> bool:
+        return len(self._pending) >= self.max_pending_lines or self._pending_chars >= self.max_pending_chars
 
     def close(self, timeout: float | None = None) -> bool:
         """Send everything still waiting; True when the server stored every line."""
@@ -850,19 +858,20 @@ class LogShipper:
                 if remaining <= 0:
                     break
                 self._condition.wait(remaining)
-            count, chars = 0, 0
+            count = chars = 0
             for line in self._pending[: self.batch_lines]:
-                chars += len(line["text"])
-                if count and chars > self.batch_chars:
+                size = len(line["text"])
+                if count and chars + size > self.batch_chars:
                     break
-                count += 1
+                count, chars = count + 1, chars + size
             batch = self._pending[:count]
             del self._pending[:count]
+            self._pending_chars -= chars
             self._condition.notify_all()
             return batch
 
     def _batch_ready(self) -> bool:
-        if self._aborted or len(self._pending) >= self.batch_lines:
+        if self._aborted or len(self._pending) >= self.batch_lines or self._pending_chars >= self.batch_chars:
             return True
         return self._closing and bool(self._pending)
 
@@ -907,24 +916,24 @@ class LogShipper:
 # Running steps
 
 
-@dataclass
 class JobPaths:
-    workspace: str
-    state: str
-    temp: str
-    files: str
-    credentials: str
-    tool_cache: str
+    """Where a job lives: its workspace, and a state directory (temp, command files, credentials,
+    log spool) that is removed when the job ends."""
+
+    def __init__(self, workdir: str, workspace: str, state: str):
+        self.workspace = workspace
+        self.state = state
+        self.temp = os.path.join(state, "tmp")
+        self.files = os.path.join(state, "files")
+        self.credentials = os.path.join(state, "credentials")
+        self.tool_cache = os.path.join(workdir, STATE_DIR_NAME, "tool-cache")
 
     @classmethod
     def create(cls, workdir: str, workspace: str, job_id: str, attempt: int = 1) -> JobPaths:
         workdir = os.path.abspath(workdir)
         state = os.path.join(workdir, STATE_DIR_NAME, "jobs", re.sub(r"[^\w.-]", "_", f"{job_id}-{attempt}"))
         shutil.rmtree(state, ignore_errors=True)
-        paths = cls(workspace=workspace_path(workdir, workspace), state=state,
-                    temp=os.path.join(state, "tmp"), files=os.path.join(state, "files"),
-                    credentials=os.path.join(state, "credentials"),
-                    tool_cache=os.path.join(workdir, STATE_DIR_NAME, "tool-cache"))
+        paths = cls(workdir, workspace_path(workdir, workspace), state)
         for directory in (paths.workspace, paths.temp, paths.files, paths.tool_cache):
             os.makedirs(directory, exist_ok=True)
         os.makedirs(paths.credentials, mode=0o700, exist_ok=True)
@@ -951,18 +960,20 @@ class StepError(Exception):
     """A step could not run at all (unknown shell, missing directory, ...)."""
 
 
-@dataclass
 class StepResult:
-    index: int
-    attempt: int
-    status: str = "failed"
-    exit_code: int | None = None
-    started_at: str = ""
-    finished_at: str = ""
-    outputs: dict[str, str] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
-    path: list[str] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    """What the agent reports about a step in `completed`."""
+
+    def __init__(self, index: int, attempt: int, started_at: str = ""):
+        self.index = index
+        self.attempt = attempt
+        self.status = "failed"
+        self.exit_code: int | None = None
+        self.started_at = started_at
+        self.finished_at = ""
+        self.outputs: dict[str, str] = {}
+        self.env: dict[str, str] = {}
+        self.path: list[str] = []
+        self.metrics: dict[str, Any] = {}
 
     def as_completed(self) -> dict:
         return {"index": self.index, "attempt": self.attempt, "status": self.status,
@@ -1037,8 +1048,7 @@ class StepExecutor:
         self.groups: list[ProcessGroup] = []
 
     def run(self, step: dict, *, timeout: float | None = None) -> StepResult:
-        result = StepResult(index=int(step.get("index") or 0), attempt=int(step.get("attempt") or 1),
-                            started_at=utc_now())
+        result = StepResult(int(step.get("index") or 0), int(step.get("attempt") or 1), utc_now())
         for value in step.get("mask") or []:
             self.masker.add(value)
         kind = step.get("kind") or "run"
@@ -1288,8 +1298,14 @@ class JobRunner:
                 "workspace": paths.workspace, "temp": paths.temp, "tool_cache": paths.tool_cache}
 
     def write_line(self, text: str, step: int | None, stream: str = "stdout") -> None:
-        if self.shipper is not None:
-            self.shipper.add(self.masker.mask(text), step=step, stream=stream)
+        if self.shipper is None:
+            return
+        text = self.masker.mask(text)
+        if "\n" not in text and len(text) <= MAX_LINE_BYTES // 4:
+            self.shipper.add(text, step=step, stream=stream)
+            return
+        for piece in LineSplitter().feed(text.encode("utf-8", "replace") + b"\n"):
+            self.shipper.add(piece, step=step, stream=stream)
 
     def _prepare(self) -> None:
         job = self.job
@@ -1517,7 +1533,7 @@ class Agent:
         return answer
 
     def _heartbeat_loop(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(maximum=self.heartbeat_seconds)
         while not self.stop_event.is_set():
             try:
                 self.heartbeat()

@@ -1,18 +1,28 @@
-"""The embedded default's Celery worker: a worker thread inside the server process.
+"""The embedded default's moving parts, inside one process: a Celery worker thread, a timer that
+sends the periodic tasks (what celery beat does in production), an ASGI server thread, and the
+local agent as a child process.
 
 With no REDIS_URL the broker is kombu's in-memory transport, which only reaches consumers in the
-same process, so the server (and `pipeline run`) start this thread. Production runs
-`celery -A devops worker` instead; the tasks are the same.
+same process, so `serve` and `pipeline run` start these. Production runs `celery worker`,
+`celery beat` and an ASGI server instead; the tasks and views are the same.
 """
 
+import json
+import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 from celery.worker import WorkController
+from django.conf import settings
 
 from devops.celery import app
 
 _lock = threading.Lock()
-_worker: WorkController | None = None
+_started: dict[str, object] = {}
 
 
 def uses_embedded_broker() -> bool:
@@ -20,11 +30,10 @@ def uses_embedded_broker() -> bool:
 
 
 def start_embedded_worker() -> WorkController:
-    """Start the worker thread once per process and return it."""
-    global _worker
+    """Start the worker thread and the periodic-task timer once per process."""
     with _lock:
-        if _worker is None:
-            _worker = WorkController(
+        if "worker" not in _started:
+            worker = WorkController(
                 app=app,
                 pool="solo",
                 concurrency=1,
@@ -34,5 +43,80 @@ def start_embedded_worker() -> WorkController:
                 hostname="embedded@localhost",
                 loglevel="WARNING",
             )
-            threading.Thread(target=_worker.start, name="embedded-celery-worker", daemon=True).start()
-        return _worker
+            threading.Thread(target=worker.start, name="embedded-celery-worker", daemon=True).start()
+            threading.Thread(target=_send_periodic_tasks, name="embedded-beat", daemon=True).start()
+            _started["worker"] = worker
+        return _started["worker"]
+
+
+def _send_periodic_tasks() -> None:
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    due = {name: time.monotonic() + float(entry["schedule"]) for name, entry in schedule.items()}
+    while True:
+        time.sleep(0.5)
+        for name, entry in schedule.items():
+            if time.monotonic() >= due[name]:
+                app.send_task(entry["task"])
+                due[name] = time.monotonic() + float(entry["schedule"])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServerThread:
+    """The ASGI application served by uvicorn in a background thread."""
+
+    def __init__(self, port: int | None = None):
+        import uvicorn
+
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            "devops.asgi:application", host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="embedded-http", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ServerThread":
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the embedded HTTP server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+AGENT_FILE = Path(settings.BASE_DIR) / "agent" / "devops_agent.py"
+
+
+def start_local_agent(
+    *, url: str, agent_id: int, secret: str, home: Path, quiet: bool = True
+) -> subprocess.Popen:
+    """Run the real agent file as a child process, configured to talk to `url`."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "agent.json"
+    config.write_text(json.dumps({"url": url, "agent_id": str(agent_id), "secret": secret}))
+    config.chmod(0o600)
+    command = [
+        sys.executable,
+        str(AGENT_FILE),
+        "run",
+        "--config",
+        str(config),
+        "--workdir",
+        str(home / "work"),
+    ]
+    output = subprocess.DEVNULL if quiet else None
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(command, stdout=output, stderr=output, env=env, start_new_session=True)

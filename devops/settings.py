@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "channels",
     "apps.core",
     "apps.process",
+    "apps.dispatch",
+    "apps.log",
     "apps.environment",
 ]
 
@@ -107,6 +109,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "login"
@@ -165,7 +168,15 @@ CELERY_TASK_ROUTES = {
     "apps.log.tasks.*": {"queue": "log"},
     "apps.notify.tasks.*": {"queue": "notify"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+# A running job's lease: its agent's heartbeats extend it; when it expires the job is "agent lost".
+DEVOPS_LEASE_SECONDS = int(os.environ.get("DEVOPS_LEASE_SECONDS", "30"))
+# A job no agent claims within this time fails with the reason.
+DEVOPS_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("DEVOPS_QUEUE_TIMEOUT_SECONDS", str(60 * 60)))
+DEVOPS_SWEEP_SECONDS = float(os.environ.get("DEVOPS_SWEEP_SECONDS", "5"))
+CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": {"task": "apps.dispatch.tasks.jobs_sweep", "schedule": DEVOPS_SWEEP_SECONDS},
+    "agents-offline": {"task": "environment.agent_mark_offline", "schedule": DEVOPS_SWEEP_SECONDS},
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -184,4 +195,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"celery": {"level": os.environ.get("CELERY_LOG_LEVEL", "WARNING")}},
 }

@@ -53,13 +53,13 @@ def test_environment_variables_choose_the_default_paths(tmp_path):
 def test_the_agent_runs_from_standard_input_with_the_standard_library_only(tmp_path):
     with open(AGENT_FILE, "rb") as handle:
         source = handle.read()
-    process = subprocess.run([sys.executable, "-I", "-S", "-", "--version"], input=source, capture_output=True,
-                             timeout=30, cwd=str(tmp_path))
+    command = [sys.executable, "-I", "-S", "-", "--version"]
+    process = subprocess.run(command, input=source, capture_output=True, timeout=30, cwd=str(tmp_path))
     assert process.stdout.decode().strip() == agent.AGENT_VERSION
-    modules = {alias.name.split(".")[0] for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Import)
-               for alias in node.names}
-    modules |= {node.module.split(".")[0] for node in ast.walk(ast.parse(source))
-                if isinstance(node, ast.ImportFrom) and node.module}
+    nodes = list(ast.walk(ast.parse(source)))
+    names = [alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names]
+    names += [node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module]
+    modules = {name.split(".")[0] for name in names}
     assert modules <= set(sys.stdlib_module_names) | {"__future__"}
 
 

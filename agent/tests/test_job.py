@@ -155,3 +155,10 @@ def test_running_jobs_never_share_a_workspace():
     assert [locks.acquire("a/b"), locks.acquire("a/b"), locks.acquire("a/b")] == ["a/b", "a/b@2", "a/b@3"]
     locks.release("a/b")
     assert locks.acquire("a/b") == "a/b"
+
+
+def test_no_log_line_exceeds_16_kib_even_the_agents_own(tmp_path):
+    api = ScriptedJobApi([run_step(0, "# " + "z" * 40000 + "\nprintf '%050000d\\n' 7")])
+    assert runner_for(api, tmp_path).run() == "succeeded"
+    assert max(len(line["text"].encode()) for line in api.lines) == 16384
+    assert sum(len(line["text"]) for line in api.lines if line["stream"] == "stdout") == 50000

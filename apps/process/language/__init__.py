@@ -4,7 +4,7 @@
     plan = compile_pipeline(text, trigger=TriggerEvent(event="push", ref="refs/heads/main"))
     ok, reason = trigger_matches(plan, event)
 
-The Plan's format is docs/plan-format.md; the language is described in docs/pipeline-language.md.
+The Plan's format is docs/plan-format.md; the language is /work/shared/PIPELINE_LANGUAGE.md.
 """
 
 from __future__ import annotations

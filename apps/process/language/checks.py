@@ -19,7 +19,7 @@ from .expressions import (
     uses_status_function,
     walk,
 )
-from .schema import Reader, suggest
+from .schema import Reader, key_of, suggest
 from .yaml_source import YNode, YScalar, describe
 
 CONTEXTS = frozenset(
@@ -108,7 +108,7 @@ def read_flag_or_condition(reader: Reader, node: YNode | None, default: bool) ->
         return node.value
     if isinstance(node, YScalar) and isinstance(node.value, str) and OPEN in node.value:
         return read_condition(reader, node) or default
-    reader.report(node, f"expected true, false or an expression, got {describe(node)}")
+    reader.report(node, f"{key_of(node)} must be true, false or an expression, got {describe(node)}")
     return default
 
 

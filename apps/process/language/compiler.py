@@ -16,7 +16,7 @@ from .inputs import resolve_inputs
 from .jobs import JOB_ID, JobDraft, read_job
 from .plan import PLAN_FORMAT_VERSION
 from .problems import PipelineError, Problem, sorted_problems
-from .schema import CONCURRENCY, NOTICE, PIPELINE, STAGE, Reader, scalar_text, suggest
+from .schema import CONCURRENCY, NOTICE, PIPELINE, STAGE, Reader, key_of, scalar_text, suggest
 from .stage_checks import read_check
 from .steps import RunDefaults, read_run_defaults
 from .triggers import TriggerEvent, read_triggers
@@ -25,6 +25,7 @@ from .yaml_source import YEntry, YMap, YNode, YScalar, YSeq, describe, load_sour
 VERSIONS = ("v3.0", "3.0", "v3", "3")
 NOTICE_TYPES = ("email", "webhook")
 RESERVED_STAGE_IDS = ("default", "finally")
+AUTOMATIC_EVENTS = ("push", "pull_request", "mr", "tag", "schedule")
 
 
 def validate(text: str | bytes, *, filename: str = "pipeline.yml") -> list[Problem]:
@@ -95,6 +96,7 @@ class _Compiler:
         self.reader = reader
         self.filename = filename
         self.trigger = trigger or TriggerEvent()
+        self.started_by_hand = trigger is None or trigger.event not in AUTOMATIC_EVENTS
         self.given_inputs = inputs
         self.given_variables = variables or {}
 
@@ -109,7 +111,9 @@ class _Compiler:
         self._check_version(fields.get("version"))
         name = read_template(reader, fields.get("name")) or _stem(self.filename)
         triggers, declared = read_triggers(reader, fields.get("on"))
-        input_values = resolve_inputs(reader, declared, self.given_inputs)
+        input_values = resolve_inputs(
+            reader, declared, self.given_inputs, enforce_required=self.started_by_hand
+        )
         variables = read_template_map(reader, fields.get("variables"), "variables")
         variables.update({str(key): scalar_text(value) for key, value in self.given_variables.items()})
         env = {**variables, **read_template_map(reader, fields.get("env"), "env")}
@@ -145,8 +149,10 @@ class _Compiler:
             reader.report(fields["jobs"], "use either 'stages' or top-level 'jobs', not both")
         if "stages" in fields:
             node = fields["stages"]
-            if not isinstance(node, YSeq) or not node.items:
-                reader.report(node, f"stages must be a non-empty list of stages, got {describe(node)}")
+            if not isinstance(node, YSeq):
+                reader.report(node, f"stages must be a list of stages, got {describe(node)}")
+            elif not node.items:
+                reader.report(node, "stages must list at least one stage")
             else:
                 stages = [self._read_stage(index, item) for index, item in enumerate(node.items)]
                 self._assign_stage_ids(stages)
@@ -161,8 +167,12 @@ class _Compiler:
 
     def _job_entries(self, node: YNode) -> list[YEntry]:
         entries = self.reader.entries(node, "jobs")
-        if isinstance(node, YMap) and not entries:
-            self.reader.report(node, "jobs must name at least one job")
+        if (
+            not entries
+            and isinstance(node, YMap | YScalar)
+            and (isinstance(node, YMap) or node.value is None)
+        ):
+            self.reader.report(node, f"{key_of(node)} must name at least one job")
         return entries
 
     def _read_stage(self, index: int, node: YNode) -> _Stage:

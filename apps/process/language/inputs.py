@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .schema import INPUT, Reader, scalar_text, suggest
-from .yaml_source import YNode, YScalar
+from .yaml_source import YEntry, YNode, YScalar
 
 INPUT_TYPES = ("string", "boolean", "number", "choice", "environment")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -22,7 +22,7 @@ class DeclaredInputs:
     """The inputs as the Plan stores them, and where each was declared (for problems)."""
 
     spec: dict[str, dict] = field(default_factory=dict)
-    nodes: dict[str, YNode] = field(default_factory=dict)
+    entries: dict[str, YEntry] = field(default_factory=dict)
     node: YNode | None = None
 
 
@@ -36,7 +36,7 @@ def read_inputs(reader: Reader, node: YNode | None) -> DeclaredInputs:
         if fields is None:
             continue
         declared.spec[entry.key] = _read_input(reader, fields, entry.value)
-        declared.nodes[entry.key] = entry.value
+        declared.entries[entry.key] = entry
     return declared
 
 
@@ -105,34 +105,33 @@ def fallback_value(spec: dict):
     return False if spec["type"] == "boolean" else ""
 
 
-def resolve_inputs(reader: Reader, declared: DeclaredInputs, given: dict | None) -> dict:
+def resolve_inputs(
+    reader: Reader, declared: DeclaredInputs, given: dict | None, enforce_required: bool
+) -> dict:
     """The `inputs` context of a build: given values checked and coerced, defaults filled in.
-    Required inputs are enforced only when values are given (a run form or an API call)."""
+    Required inputs are enforced only when values are given for a run started by hand
+    (`enforce_required`): a push cannot fill in a run form."""
     values: dict = {}
-    given = dict(given or {}) if given is not None else None
     for name in given or {}:
         if name not in declared.spec:
             hint = suggest(name, declared.spec)
-            _report(reader, declared.node, f"input '{name}' is not declared in on.manual.inputs{hint}")
+            message = f"input '{name}' is not declared in on.manual.inputs{hint}"
+            if declared.node is None:
+                reader.report_at("on.manual.inputs", 1, 1, message)
+            else:
+                reader.report(declared.node, message)
     for name, spec in declared.spec.items():
-        node = declared.nodes[name]
+        entry = declared.entries[name]
         if given is not None and name in given and given[name] is not None:
             value, problem = coerce_input(spec, given[name])
             if problem:
-                _report(reader, node, f"input '{name}' {problem}")
+                reader.report_key(entry, f"input '{name}' {problem}")
                 value = fallback_value(spec)
         elif spec["default"] is not None:
             value = spec["default"]
         else:
-            if given is not None and spec["required"]:
-                _report(reader, node, f"input '{name}' is required")
+            if given is not None and enforce_required and spec["required"]:
+                reader.report_key(entry, f"input '{name}' is required")
             value = fallback_value(spec)
         values[name] = value
     return values
-
-
-def _report(reader: Reader, node: YNode | None, message: str) -> None:
-    if node is None:
-        reader.report_at("on.manual.inputs", 1, 1, message)
-    else:
-        reader.report(node, message)

@@ -104,9 +104,9 @@ STEP = KeySpec(
     aliases={"retry-times": "retry"},
 )
 DEFAULTS = KeySpec("defaults", ("run",))
-RUN_DEFAULTS = KeySpec("defaults.run", ("shell", "working-directory"))
+RUN_DEFAULTS = KeySpec("run", ("shell", "working-directory"))
 CONCURRENCY = KeySpec("concurrency", ("group", "cancel-in-progress", "queue-length"), required=("group",))
-CHECK = KeySpec("check", ("reviews", "gates"))
+CHECK = KeySpec("stage check", ("reviews", "gates"))
 REVIEWS = KeySpec("reviews", ("reviewers", "timeout-hours", "description"), required=("reviewers",))
 GATE = KeySpec(
     "gate", ("name", "rule", "continue-on-fail"), aliases={"rules": "rule"}, required=("name", "rule")
@@ -142,6 +142,12 @@ def key_of(node: YNode) -> str:
     return node.path.rsplit(".", 1)[-1] or "the pipeline"
 
 
+def _place(node: YNode, spec: KeySpec) -> str:
+    """How a message names a mapping: 'job 'build'', or just 'step' for an item of a list."""
+    key = key_of(node)
+    return spec.what if key == spec.what or key.endswith("]") else f"{spec.what} '{key}'"
+
+
 def scalar_text(value) -> str:
     """A scalar as the string a shell or a template would see ('true', '3', '')."""
     if value is None:
@@ -172,7 +178,7 @@ class Reader:
         if node is None:
             return None
         if not isinstance(node, YMap):
-            self.report(node, f"{spec.what} must be a mapping, got {describe(node)}")
+            self.report(node, f"{_place(node, spec)} must be a mapping, got {describe(node)}")
             return None
         fields: dict[str, YNode] = {}
         spelled: dict[str, str] = {}

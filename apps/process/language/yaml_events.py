@@ -9,6 +9,7 @@ used; their positions stay those of the anchor.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -22,7 +23,21 @@ _TAG = "tag:yaml.org,2002:"
 _MERGE = _TAG + "merge"
 _COLLECTION_TAGS = {None, "!", _TAG + "map", _TAG + "seq"}
 _TEXT_TAGS = {"str", "timestamp", "binary"}
-_RESOLVER = Resolver()
+
+
+class _CoreBooleanResolver(Resolver):
+    """PyYAML's YAML 1.1 resolver, except that only true/false are booleans (YAML 1.2, as GitHub
+    Actions reads workflows): `on`, `off`, `yes` and `no` stay strings."""
+
+
+_CoreBooleanResolver.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _TAG + "bool"]
+    for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+}
+_CoreBooleanResolver.add_implicit_resolver(
+    _TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_RESOLVER = _CoreBooleanResolver()
 _CONSTRUCTOR = SafeConstructor()
 _CONSTRUCT = {
     "null": SafeConstructor.construct_yaml_null,

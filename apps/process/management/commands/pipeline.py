@@ -7,7 +7,9 @@ pipeline eval --jsonl < requests.jsonl
 """
 
 import json
+import os
 import sys
+import tempfile
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -82,6 +84,16 @@ class Command(BaseCommand):
         mode.add_argument("--template", dest="mode", action="store_const", const="template")
         mode.add_argument("--jsonl", dest="mode", action="store_const", const="jsonl")
         expr.add_argument("--status", choices=sorted(STATUSES), default="success")
+        run = sub.add_parser("run", help="run the pipeline on a local agent and stream its logs")
+        run.add_argument("file")
+        self.add_trigger_arguments(run)
+        run.add_argument("--secret", action="append", default=[], metavar="KEY=VALUE")
+        run.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+        run.add_argument("--label", action="append", default=[], metavar="LABEL")
+        run.add_argument("--json", action="store_true", help="print one JSON result object on the last line")
+        run.add_argument(
+            "--timeout", type=float, default=3600, help="seconds before giving up (default 3600)"
+        )
 
     @staticmethod
     def add_trigger_arguments(parser):
@@ -123,6 +135,33 @@ class Command(BaseCommand):
                 self.stderr.write(format_problem(problem, file))
             sys.exit(1)
         self.stdout.write(json.dumps(plan, indent=2))
+
+    def handle_run(self, *, file, input, secret, env, label, json: bool, timeout: float, **options):
+        from apps.process import local_run
+
+        text = read_file(file)
+        if os.environ.get(local_run.CHILD_FLAG) != "1":
+            with tempfile.TemporaryDirectory(prefix="devops-run-") as home:
+                sys.exit(local_run.reexec_in_temporary_home(sys.argv[1:], home))
+        problems = validate(text, filename=file)
+        if problems:
+            for problem in problems:
+                self.stderr.write(format_problem(problem, file))
+            sys.exit(1)
+        trigger = trigger_from_options(options)
+        run_options = local_run.LocalRunOptions(
+            file=file,
+            text=text.decode("utf-8"),
+            inputs=parse_pairs(input, "--input"),
+            variables=parse_pairs(env, "--env"),
+            secrets=parse_pairs(secret, "--secret"),
+            labels=label,
+            event=trigger.event,
+            ref=trigger.ref,
+            as_json=json,
+            timeout=timeout,
+        )
+        sys.exit(local_run.run_local(run_options, self.stdout))
 
     def handle_eval(self, *, expr, context, mode, status, **options):
         if mode == "jsonl":

@@ -2,6 +2,7 @@
 
 A case's first line may be `# compile: {json}` with `inputs`, `variables` and `trigger` for
 `compile_pipeline`. Run with UPDATE_GOLDEN=1 to rewrite the plans, then read each one."""
+
 from __future__ import annotations
 
 import json

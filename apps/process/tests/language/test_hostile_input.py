@@ -1,4 +1,5 @@
 """Hostile input: each is answered with one helpful problem, quickly, and never with an exception."""
+
 from __future__ import annotations
 
 import random
@@ -8,10 +9,13 @@ import pytest
 
 from apps.process.language import PipelineError, compile_pipeline, validate
 
-BOMB = "\n".join(
-    [f"a0: &a0 [{', '.join(['lol'] * 9)}]"]
-    + [f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]" for level in range(1, 10)]
-) + "\njobs: {}\n"
+BOMB = (
+    "\n".join(
+        [f"a0: &a0 [{', '.join(['lol'] * 9)}]"]
+        + [f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 9)}]" for level in range(1, 10)]
+    )
+    + "\njobs: {}\n"
+)
 
 
 def timed_validate(text):
@@ -78,7 +82,11 @@ def test_nul_bytes_are_refused_at_their_place():
 
 @pytest.mark.parametrize(
     "text",
-    ["[" * 100_000, "a: " + "{a: " * 5000 + "1" + "}" * 5000, "".join("  " * depth + "a:\n" for depth in range(300))],
+    [
+        "[" * 100_000,
+        "a: " + "{a: " * 5000 + "1" + "}" * 5000,
+        "".join("  " * depth + "a:\n" for depth in range(300)),
+    ],
     ids=["flow lists", "flow mappings", "block mappings"],
 )
 def test_deep_nesting_is_refused(text):
@@ -101,7 +109,9 @@ def test_a_big_but_legitimate_file_is_read():
 
 
 def test_too_many_plain_nodes_are_refused_with_the_limit():
-    text = "jobs:\n  a:\n    steps: [{run: x}]\n    env:\n" + "".join(f"      K{n}: {n}\n" for n in range(51_000))
+    text = "jobs:\n  a:\n    steps: [{run: x}]\n    env:\n" + "".join(
+        f"      K{n}: {n}\n" for n in range(51_000)
+    )
     problems, seconds = timed_validate(text)
     assert only_message(problems) == "too many nodes (the limit is 100,000)"
     assert seconds < 2

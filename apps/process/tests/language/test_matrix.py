@@ -1,4 +1,5 @@
 """Matrix expansion: a table of matrices and the combinations GitHub Actions would run."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,51 +8,98 @@ from apps.process.language import MatrixError, compile_pipeline, expand_deferred
 
 EXPANSIONS = [
     ("one axis", {"py": ["3.11", "3.12"]}, [{"py": "3.11"}, {"py": "3.12"}]),
-    ("first axis varies slowest", {"os": ["a", "b"], "py": [1, 2]},
-     [{"os": "a", "py": 1}, {"os": "a", "py": 2}, {"os": "b", "py": 1}, {"os": "b", "py": 2}]),
-    ("exclude one combination", {"os": ["a", "b"], "py": [1, 2], "exclude": [{"os": "b", "py": 2}]},
-     [{"os": "a", "py": 1}, {"os": "a", "py": 2}, {"os": "b", "py": 1}]),
-    ("partial exclude removes every match", {"os": ["a", "b"], "py": [1, 2], "exclude": [{"os": "a"}]},
-     [{"os": "b", "py": 1}, {"os": "b", "py": 2}]),
-    ("include extends every combination it matches", {"os": ["a", "b"], "include": [{"extra": True}]},
-     [{"os": "a", "extra": True}, {"os": "b", "extra": True}]),
-    ("include never overwrites an original value", {"os": ["a"], "py": [1], "include": [{"os": "a", "py": 2}]},
-     [{"os": "a", "py": 1}, {"os": "a", "py": 2}]),
-    ("a later include overwrites an added value", {"os": ["a", "b"], "include": [{"c": 1}, {"os": "b", "c": 2}]},
-     [{"os": "a", "c": 1}, {"os": "b", "c": 2}]),
-    ("an include that matches nothing adds a combination", {"py": [1], "include": [{"py": 3, "exp": True}]},
-     [{"py": 1}, {"py": 3, "exp": True}]),
-    ("added combinations are not extended by later includes",
-     {"fruit": ["apple"], "include": [{"fruit": "banana"}, {"fruit": "banana", "animal": "cat"}]},
-     [{"fruit": "apple"}, {"fruit": "banana"}, {"fruit": "banana", "animal": "cat"}]),
+    (
+        "first axis varies slowest",
+        {"os": ["a", "b"], "py": [1, 2]},
+        [{"os": "a", "py": 1}, {"os": "a", "py": 2}, {"os": "b", "py": 1}, {"os": "b", "py": 2}],
+    ),
+    (
+        "exclude one combination",
+        {"os": ["a", "b"], "py": [1, 2], "exclude": [{"os": "b", "py": 2}]},
+        [{"os": "a", "py": 1}, {"os": "a", "py": 2}, {"os": "b", "py": 1}],
+    ),
+    (
+        "partial exclude removes every match",
+        {"os": ["a", "b"], "py": [1, 2], "exclude": [{"os": "a"}]},
+        [{"os": "b", "py": 1}, {"os": "b", "py": 2}],
+    ),
+    (
+        "include extends every combination it matches",
+        {"os": ["a", "b"], "include": [{"extra": True}]},
+        [{"os": "a", "extra": True}, {"os": "b", "extra": True}],
+    ),
+    (
+        "include never overwrites an original value",
+        {"os": ["a"], "py": [1], "include": [{"os": "a", "py": 2}]},
+        [{"os": "a", "py": 1}, {"os": "a", "py": 2}],
+    ),
+    (
+        "a later include overwrites an added value",
+        {"os": ["a", "b"], "include": [{"c": 1}, {"os": "b", "c": 2}]},
+        [{"os": "a", "c": 1}, {"os": "b", "c": 2}],
+    ),
+    (
+        "an include that matches nothing adds a combination",
+        {"py": [1], "include": [{"py": 3, "exp": True}]},
+        [{"py": 1}, {"py": 3, "exp": True}],
+    ),
+    (
+        "added combinations are not extended by later includes",
+        {"fruit": ["apple"], "include": [{"fruit": "banana"}, {"fruit": "banana", "animal": "cat"}]},
+        [{"fruit": "apple"}, {"fruit": "banana"}, {"fruit": "banana", "animal": "cat"}],
+    ),
     ("include only", {"include": [{"a": 1}, {"a": 2}]}, [{"a": 1}, {"a": 2}]),
-    ("exclude applies before include", {"os": ["a"], "exclude": [{"os": "a"}], "include": [{"os": "a", "x": 1}]},
-     [{"os": "a", "x": 1}]),
-    ("objects match partially in exclude", {"node": [{"v": 18, "lts": True}, {"v": 21}], "exclude": [{"node": {"v": 18}}]},
-     [{"node": {"v": 21}}]),
+    (
+        "exclude applies before include",
+        {"os": ["a"], "exclude": [{"os": "a"}], "include": [{"os": "a", "x": 1}]},
+        [{"os": "a", "x": 1}],
+    ),
+    (
+        "objects match partially in exclude",
+        {"node": [{"v": 18, "lts": True}, {"v": 21}], "exclude": [{"node": {"v": 18}}]},
+        [{"node": {"v": 21}}],
+    ),
     ("booleans are not numbers", {"flag": [True, 1], "exclude": [{"flag": 1}]}, [{"flag": True}]),
     ("256 combinations are allowed", {"a": list(range(16)), "b": list(range(16))}, 256),
-    ("a large product may be excluded down to the limit",
-     {"a": list(range(17)), "b": list(range(16)), "exclude": [{"a": 16}]}, 256),
+    (
+        "a large product may be excluded down to the limit",
+        {"a": list(range(17)), "b": list(range(16)), "exclude": [{"a": 16}]},
+        256,
+    ),
 ]
 
 ERRORS = [
     ("257 combinations", {"a": list(range(257))}, "matrix has 257 combinations; the limit is 256"),
-    ("include pushes past the limit", {"a": list(range(256)), "include": [{"a": "new"}]},
-     "matrix has 257 combinations; the limit is 256"),
-    ("a huge cross product is refused before it is built", {name: list(range(10)) for name in "abcdefgh"},
-     "matrix has 100000000 combinations; the limit is 256"),
+    (
+        "include pushes past the limit",
+        {"a": list(range(256)), "include": [{"a": "new"}]},
+        "matrix has 257 combinations; the limit is 256",
+    ),
+    (
+        "a huge cross product is refused before it is built",
+        {name: list(range(10)) for name in "abcdefgh"},
+        "matrix has 100000000 combinations; the limit is 256",
+    ),
     ("an empty axis", {"os": []}, "matrix axis 'os' is empty"),
     ("an axis that is not a list", {"os": "linux"}, "matrix axis 'os' must be a list, got str"),
-    ("exclude of an unknown axis", {"os": ["a"], "exclude": [{"arch": "x"}]},
-     "exclude names 'arch', which is not a matrix axis"),
+    (
+        "exclude of an unknown axis",
+        {"os": ["a"], "exclude": [{"arch": "x"}]},
+        "exclude names 'arch', which is not a matrix axis",
+    ),
     ("everything excluded", {"os": ["a"], "exclude": [{"os": "a"}]}, "matrix has no combinations"),
-    ("include that is not a list of mappings", {"os": ["a"], "include": ["x"]}, "matrix include must be a list of mappings"),
+    (
+        "include that is not a list of mappings",
+        {"os": ["a"], "include": ["x"]},
+        "matrix include must be a list of mappings",
+    ),
     ("not a mapping", ["a"], "a matrix must be a mapping, got list"),
 ]
 
 
-@pytest.mark.parametrize(("matrix", "expected"), [case[1:] for case in EXPANSIONS], ids=[case[0] for case in EXPANSIONS])
+@pytest.mark.parametrize(
+    ("matrix", "expected"), [case[1:] for case in EXPANSIONS], ids=[case[0] for case in EXPANSIONS]
+)
 def test_expand_matrix(matrix, expected):
     combinations = expand_matrix(matrix)
     if isinstance(expected, int):
@@ -61,7 +109,9 @@ def test_expand_matrix(matrix, expected):
         assert combinations == expected
 
 
-@pytest.mark.parametrize(("matrix", "message"), [case[1:] for case in ERRORS], ids=[case[0] for case in ERRORS])
+@pytest.mark.parametrize(
+    ("matrix", "message"), [case[1:] for case in ERRORS], ids=[case[0] for case in ERRORS]
+)
 def test_expand_matrix_refuses(matrix, message):
     with pytest.raises(MatrixError) as raised:
         expand_matrix(matrix)
@@ -108,7 +158,9 @@ def test_a_matrix_reading_needs_is_one_deferred_entry():
     test = jobs["test"]
     assert (test["key"], test["matrix"]) == ("test", None)
     assert test["matrix_expression"] == {
-        "py": "${{ fromJSON(needs.setup.outputs.m) }}", "os": ["linux"], "include": [{"py": "3.13", "os": "mac"}],
+        "py": "${{ fromJSON(needs.setup.outputs.m) }}",
+        "os": ["linux"],
+        "include": [{"py": "3.13", "os": "mac"}],
     }
     assert test["name"] == "test ${{ matrix.py }}"
     assert test["runs_on"]["labels"] == ["${{ matrix.os }}", "fast"]
@@ -152,5 +204,7 @@ jobs:
 """
     jobs = compile_pipeline(text, inputs={"oses": '["x", "y", "z"]'})["stages"][0]["jobs"]
     assert [(job["key"], job["name"], job["runs_on"]["labels"]) for job in jobs] == [
-        ("t.0", "t (x)", ["x"]), ("t.1", "t (y)", ["y"]), ("t.2", "t (z)", ["z"]),
+        ("t.0", "t (x)", ["x"]),
+        ("t.1", "t (y)", ["y"]),
+        ("t.2", "t (z)", ["z"]),
     ]

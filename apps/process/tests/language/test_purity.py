@@ -1,5 +1,6 @@
 """The language is pure Python: besides the standard library it imports only PyYAML and croniter,
 and importing it loads no framework and no network module."""
+
 from __future__ import annotations
 
 import ast
@@ -40,10 +41,13 @@ def test_modules_import_only_the_standard_library_pyyaml_and_croniter():
 def test_importing_the_language_loads_no_framework_or_network_module():
     code = (
         "import sys, apps.process.language\n"
-        "apps.process.language.validate('on: {schedule: [{cron: \"0 3 * * *\"}]}\\njobs: {a: {steps: [{run: x}]}}')\n"
+        "apps.process.language.validate("
+        "'on: {schedule: [{cron: \"0 3 * * *\"}]}\\njobs: {a: {steps: [{run: x}]}}')\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(FORBIDDEN | NETWORK)!r}))"
     )
     environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, env=environment, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPOSITORY, env=environment, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", result.stdout

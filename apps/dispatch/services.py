@@ -1,0 +1,106 @@
+"""Matching queued jobs to agents: claims, leases and the sweep that repairs lost work.
+
+An agent claims the oldest queued job whose `runs-on` labels it all has (and whose pool, if any,
+is one of its node groups), in a project it may serve. On PostgreSQL the candidate rows are
+locked with `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent claims never hand out one job
+twice; on SQLite a write transaction is exclusive anyway.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.environment.models import Agent
+from apps.environment.selectors import agent_pool_names
+from apps.process.choices import Status
+from apps.process.models import JobRun
+from apps.process.services.events import emit_build_advance
+
+CLAIM_WINDOW = 200
+
+
+def lease_duration() -> timedelta:
+    return timedelta(seconds=settings.DEVOPS_LEASE_SECONDS)
+
+
+def job_fits(job: JobRun, labels: set[str], pools: set[str]) -> bool:
+    return set(job.labels) <= labels and (not job.pool or job.pool in pools)
+
+
+def running_job_count(agent: Agent) -> int:
+    return JobRun.objects.filter(agent=agent, status=Status.RUNNING).count()
+
+
+def queued_jobs_for(agent: Agent):
+    jobs = JobRun.objects.filter(status=Status.QUEUED)
+    if agent.project_id is not None:
+        jobs = jobs.filter(build__pipeline__project_id=agent.project_id)
+    jobs = jobs.order_by("queued_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        jobs = jobs.select_for_update(skip_locked=True, of=("self",))
+    return jobs
+
+
+def job_claim(*, agent: Agent, labels_override: set[str] | None = None) -> JobRun | None:
+    """Lease the oldest queued job that fits the agent, or None."""
+    if not agent.enabled:
+        return None
+    labels = labels_override if labels_override is not None else set(agent.labels)
+    pools = agent_pool_names(agent)
+    now = timezone.now()
+    with transaction.atomic():
+        if running_job_count(agent) >= agent.slots:
+            return None
+        for job in queued_jobs_for(agent)[:CLAIM_WINDOW]:
+            if job_fits(job, labels, pools):
+                job.status = Status.RUNNING
+                job.agent = agent
+                job.started_at = now
+                job.lease_expires_at = now + lease_duration()
+                job.save(update_fields=["status", "agent", "started_at", "lease_expires_at"])
+                emit_build_advance(job.build_id)
+                return job
+    return None
+
+
+def jobs_heartbeat(*, agent: Agent, running_job_ids: list) -> list[str]:
+    """Extend the leases of the jobs the agent says it runs; answer the ones it must stop."""
+    now = timezone.now()
+    ids = [int(job_id) for job_id in running_job_ids if str(job_id).isdigit()]
+    mine = JobRun.objects.filter(agent=agent, id__in=ids)
+    mine.filter(status=Status.RUNNING).update(lease_expires_at=now + lease_duration())
+    stop = mine.filter(Q(cancel_requested=True) | ~Q(status=Status.RUNNING))
+    return [str(job_id) for job_id in stop.values_list("id", flat=True)]
+
+
+def jobs_sweep(*, now=None) -> int:
+    """Fail the jobs whose agent vanished (lease expired) and those no agent took in time."""
+    now = now or timezone.now()
+    queue_deadline = now - timedelta(seconds=settings.DEVOPS_QUEUE_TIMEOUT_SECONDS)
+    lost = JobRun.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now)
+    stale = JobRun.objects.filter(status=Status.QUEUED, queued_at__lt=queue_deadline)
+    builds = set()
+    for job in lost:
+        builds.add(job.build_id)
+        JobRun.objects.filter(id=job.id, status=Status.RUNNING).update(
+            status=Status.FAILED,
+            finished_at=now,
+            lease_expires_at=None,
+            reason=f"agent lost: no heartbeat from {job.agent or 'its agent'} within the lease",
+        )
+    for job in stale:
+        builds.add(job.build_id)
+        JobRun.objects.filter(id=job.id, status=Status.QUEUED).update(
+            status=Status.FAILED,
+            finished_at=now,
+            reason=f"no agent with labels {sorted(job.labels)}"
+            + (f" in pool '{job.pool}'" if job.pool else "")
+            + f" took the job within {settings.DEVOPS_QUEUE_TIMEOUT_SECONDS} s",
+        )
+    with transaction.atomic():
+        for build_id in builds:
+            emit_build_advance(build_id)
+    return len(builds)

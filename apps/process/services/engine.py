@@ -1,0 +1,231 @@
+"""The engine's persistence half: load a build's state from its rows, ask the pure decisions
+(`apps.process.engine`) what changes, write the changes, and emit follow-up events on commit.
+
+`build_advance(build_id)` is the one event handler: every event of a build (`build.started`,
+`job.finished`, `build.cancel`, `lease.expired`, ...) ends in it, and it is idempotent: applied
+twice to the same state it changes nothing.
+"""
+
+import time
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone as dj_timezone
+
+from apps.process import engine
+from apps.process.choices import TERMINAL_STATUSES, Status
+from apps.process.language import TriggerEvent, static_contexts
+from apps.process.models import Build, JobRun, StageRun, StepRun
+
+
+def trigger_event(build: Build) -> TriggerEvent:
+    data = dict(build.trigger)
+    data["changed_files"] = tuple(data.get("changed_files") or ())
+    return TriggerEvent(**data)
+
+
+def build_static_contexts(build: Build) -> dict:
+    pipeline = build.pipeline
+    return static_contexts(
+        trigger=trigger_event(build),
+        inputs=build.inputs,
+        variables=build.variables,
+        pipeline_name=pipeline.slug,
+        project=pipeline.project.slug,
+        build_number=build.number,
+        build_id=str(build.id),
+        repository=build.trigger.get("repository", ""),
+    )
+
+
+def epoch(moment: datetime | None) -> float | None:
+    return moment.timestamp() if moment else None
+
+
+def step_state(step: StepRun) -> engine.StepState:
+    return engine.StepState(
+        index=step.index,
+        status=step.status,
+        attempt=max(step.attempt, 1),
+        outputs=step.outputs,
+        env=step.env,
+        path=tuple(step.path),
+        exit_code=step.exit_code,
+        reason=step.reason,
+    )
+
+
+def job_state(job: JobRun, in_plan: bool, steps: list[StepRun]) -> engine.JobState:
+    return engine.JobState(
+        key=job.key,
+        job_id=job.job_id,
+        status=job.status,
+        reason=job.reason,
+        matrix=None if in_plan else job.matrix,
+        name=None if in_plan else job.name,
+        outputs=job.outputs,
+        step_outputs={step.step_id: step.outputs for step in steps if step.step_id},
+        cancel_requested=job.cancel_requested,
+        started_at=epoch(job.started_at),
+    )
+
+
+def load_state(build: Build) -> engine.BuildState:
+    plan_keys = {job["key"] for stage in build.plan["stages"] for job in stage["jobs"]}
+    job_rows = list(build.jobs.order_by("id"))
+    attempts = {job.id: job.attempt for job in job_rows}
+    steps_by_job: dict[int, list[StepRun]] = {}
+    for step in StepRun.objects.filter(job__build=build).order_by("index"):
+        if step.job_attempt == attempts.get(step.job_id):
+            steps_by_job.setdefault(step.job_id, []).append(step)
+    jobs = {job.key: job_state(job, job.key in plan_keys, steps_by_job.get(job.id, [])) for job in job_rows}
+    stages = tuple(
+        engine.StageState(index=stage.index, status=stage.status, reason=stage.reason)
+        for stage in build.stages.order_by("index")
+    )
+    return engine.BuildState(
+        stages=stages,
+        jobs=jobs,
+        static=build_static_contexts(build),
+        status=build.status,
+        reason=build.reason,
+        cancel_requested=build.cancel_requested_at is not None,
+    )
+
+
+def plan_steps(plan_job: dict) -> list[dict]:
+    return plan_job.get("steps") or []
+
+
+def step_display_name(plan_step: dict) -> str:
+    if plan_step.get("name"):
+        return plan_step["name"]
+    if plan_step.get("kind") == "checkout":
+        return "Checkout"
+    first_line = (plan_step.get("run") or "").strip().splitlines()
+    return f"Run {first_line[0]}"[:300] if first_line else f"Step {plan_step['index'] + 1}"
+
+
+def job_run_create(*, build: Build, stage: StageRun, plan_job: dict, key: str, name: str, matrix) -> JobRun:
+    runs_on = plan_job.get("runs_on") or {}
+    job = JobRun.objects.create(
+        build=build,
+        stage=stage,
+        key=key,
+        job_id=plan_job["id"],
+        name=name[:300],
+        matrix=matrix,
+        labels=list(runs_on.get("labels") or []),
+        pool=runs_on.get("pool") or "",
+    )
+    StepRun.objects.bulk_create(
+        StepRun(job=job, index=step["index"], step_id=step.get("id") or "", name=step_display_name(step))
+        for step in plan_steps(plan_job)
+    )
+    return job
+
+
+def timestamps_for(status: str, now: datetime) -> dict:
+    if status == Status.QUEUED:
+        return {"queued_at": now}
+    if status == Status.RUNNING:
+        return {"started_at": now}
+    if status in TERMINAL_STATUSES:
+        return {"finished_at": now}
+    return {}
+
+
+class ChangeWriter:
+    """Writes the engine's changes to the rows of one (locked) build."""
+
+    def __init__(self, build: Build, now: datetime):
+        self.build = build
+        self.now = now
+        self.queued_jobs = 0
+        self.finished = False
+
+    def write(self, change) -> None:
+        getattr(self, f"write_{type(change).__name__}")(change)
+
+    def write_BuildStatus(self, change: engine.BuildStatus) -> None:
+        build = self.build
+        build.status, build.reason = change.status, change.reason
+        if change.status == Status.RUNNING and build.started_at is None:
+            build.started_at = self.now
+        if change.status in TERMINAL_STATUSES:
+            build.finished_at = self.now
+            self.finished = True
+        build.save(update_fields=["status", "reason", "started_at", "finished_at"])
+
+    def write_StageStatus(self, change: engine.StageStatus) -> None:
+        fields = {"status": change.status, "reason": change.reason}
+        if change.status == Status.RUNNING:
+            fields["started_at"] = self.now
+        if change.status in TERMINAL_STATUSES:
+            fields["finished_at"] = self.now
+        StageRun.objects.filter(build=self.build, index=change.stage_index).update(**fields)
+
+    def write_JobStatus(self, change: engine.JobStatus) -> None:
+        fields = {"status": change.status, "reason": change.reason, **timestamps_for(change.status, self.now)}
+        if change.status in TERMINAL_STATUSES:
+            fields["lease_expires_at"] = None
+        JobRun.objects.filter(build=self.build, key=change.job_key).update(**fields)
+        if change.status == Status.QUEUED:
+            self.queued_jobs += 1
+        if change.status in (Status.SKIPPED, Status.CANCELED):
+            job = JobRun.objects.get(build=self.build, key=change.job_key)
+            StepRun.objects.filter(job=job, job_attempt=job.attempt, status=Status.PENDING).update(
+                status=change.status
+            )
+
+    def write_CancelJob(self, change: engine.CancelJob) -> None:
+        JobRun.objects.filter(build=self.build, key=change.job_key).update(
+            cancel_requested=True, reason=change.reason
+        )
+
+    def write_ExpandMatrix(self, change: engine.ExpandMatrix) -> None:
+        deferred = JobRun.objects.get(build=self.build, key=change.job_key)
+        plan_job = next(
+            job
+            for stage in self.build.plan["stages"]
+            for job in stage["jobs"]
+            if job["key"] == change.job_key
+        )
+        labels = change.labels or [None] * len(change.keys)
+        for key, combination, name, job_labels in zip(
+            change.keys, change.combinations, change.names, labels, strict=True
+        ):
+            job = job_run_create(
+                build=self.build,
+                stage=deferred.stage,
+                plan_job=plan_job,
+                key=key,
+                name=name,
+                matrix=combination,
+            )
+            if job_labels is not None:
+                JobRun.objects.filter(id=job.id).update(labels=list(job_labels))
+        deferred.delete()
+
+
+def build_advance(build_id: int) -> None:
+    """Apply every decision that follows from the build's current state (idempotent)."""
+    from apps.process.services import events
+
+    with transaction.atomic():
+        build = (
+            Build.objects.select_for_update().select_related("pipeline__project").filter(id=build_id).first()
+        )
+        if build is None or build.status in TERMINAL_STATUSES:
+            return
+        if build.status == Status.QUEUED:
+            if not events.concurrency_turn(build):
+                return
+            build.status = Status.PENDING
+            build.save(update_fields=["status"])
+        state = load_state(build)
+        changes = engine.decide_build(build.plan, state, time.time())
+        writer = ChangeWriter(build, dj_timezone.now())
+        for change in changes:
+            writer.write(change)
+        events.after_advance(build, queued_jobs=writer.queued_jobs, finished=writer.finished)

@@ -1,0 +1,222 @@
+"""The jobs agents run: what a claimed job looks like, its steps one by one, its logs, its end.
+
+These are the process side of the agent protocol (docs/agent-protocol.md); the views in
+`apps.dispatch.api` only authenticate the agent and call them.
+"""
+
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from apps.core.errors import NotFound
+from apps.environment.selectors import agent_job_environment
+from apps.log.services import log_lines_append
+from apps.process import engine
+from apps.process.choices import TERMINAL_STATUSES, Status
+from apps.process.models import JobRun, StepRun
+from apps.process.services.engine import load_state
+from apps.process.services.events import emit_build_advance
+
+STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
+
+# Callables (build) -> {name: value} that supply a build's secrets; the ticket app and
+# `pipeline run --secret` register theirs. Secrets are resolved per request, never stored.
+SECRET_PROVIDERS: list[Callable] = []
+
+
+def build_secrets(build) -> dict:
+    secrets: dict = {}
+    for provider in SECRET_PROVIDERS:
+        secrets.update(provider(build) or {})
+    return secrets
+
+
+def job_for_agent(*, agent, job_id) -> JobRun:
+    job = (
+        JobRun.objects.select_related("build__pipeline__project")
+        .filter(id=int(job_id) if str(job_id).isdigit() else -1, agent=agent)
+        .first()
+    )
+    if job is None:
+        raise NotFound("no such job for this agent")
+    return job
+
+
+def workspace_path(job: JobRun) -> str:
+    build = job.build
+    return f"{build.pipeline.project.slug}/{build.pipeline.slug}/{job.key}"
+
+
+def checkout_facts(job: JobRun) -> dict | None:
+    pipeline = job.build.pipeline
+    url = job.build.trigger.get("repository") or getattr(pipeline, "repository_url", "")
+    if not url:
+        return None
+    trigger = job.build.trigger
+    return {
+        "url": url,
+        "ref": trigger.get("ref"),
+        "sha": trigger.get("sha"),
+        "username": None,
+        "password": None,
+        "ssh_key": None,
+    }
+
+
+def job_claim_payload(job: JobRun) -> dict:
+    build = job.build
+    plan_job = engine.PlanIndex(build.plan).plan_job(load_state(build).jobs[job.key])
+    timeout_minutes = plan_job.get("timeout_minutes") or 360
+    env = {"CI": "true", **agent_job_environment(job.agent)}
+    return {
+        "id": str(job.id),
+        "attempt": job.attempt,
+        "lease_seconds": int((job.lease_expires_at - timezone.now()).total_seconds()),
+        "build": {
+            "id": str(build.id),
+            "number": build.number,
+            "pipeline": build.pipeline.slug,
+            "project": build.pipeline.project.slug,
+        },
+        "name": job.name,
+        "key": job.key,
+        "workspace": workspace_path(job),
+        "timeout_seconds": int(float(timeout_minutes) * 60),
+        "env": env,
+        "mask": sorted(str(value) for value in build_secrets(build).values() if value),
+        "checkout": checkout_facts(job),
+    }
+
+
+def step_record(job: JobRun, completed: dict) -> None:
+    """Store what the agent says about a finished step; a repeated report changes nothing."""
+    status = completed.get("status")
+    if status not in STEP_STATUSES:
+        status = Status.FAILED
+    step = StepRun.objects.filter(
+        job=job, job_attempt=job.attempt, index=int(completed.get("index", -1))
+    ).first()
+    if step is None or (
+        step.status in TERMINAL_STATUSES and step.attempt >= int(completed.get("attempt", 1))
+    ):
+        return
+    step.status = status
+    step.outcome = status
+    step.attempt = int(completed.get("attempt", 1))
+    step.exit_code = completed.get("exit_code")
+    step.outputs = {str(k): str(v) for k, v in (completed.get("outputs") or {}).items()}
+    step.env = {str(k): str(v) for k, v in (completed.get("env") or {}).items()}
+    step.path = [str(p) for p in (completed.get("path") or [])]
+    step.metrics = completed.get("metrics") or {}
+    step.started_at = parse_datetime(completed.get("started_at") or "") or step.started_at
+    step.finished_at = parse_datetime(completed.get("finished_at") or "") or timezone.now()
+    step.save()
+
+
+def step_states(job: JobRun) -> list[engine.StepState]:
+    from apps.process.services.engine import step_state
+
+    rows = StepRun.objects.filter(job=job, job_attempt=job.attempt).exclude(status=Status.PENDING)
+    return [step_state(row) for row in rows.order_by("index")]
+
+
+def job_decide(job: JobRun, runner: dict):
+    build = job.build
+    state = load_state(build)
+    job_state = state.jobs[job.key]
+    plan_job = engine.PlanIndex(build.plan).plan_job(job_state)
+    steps = step_states(job)
+    contexts = engine.job_contexts(
+        plan=build.plan, build=state, job=job_state, steps=steps, runner=runner, secrets=build_secrets(build)
+    )
+    decision = engine.decide_next_step(build.plan, plan_job, steps, contexts, job.cancel_requested)
+    return decision, plan_job, contexts
+
+
+def step_mark(job: JobRun, index: int, **fields) -> None:
+    StepRun.objects.filter(job=job, job_attempt=job.attempt, index=index).update(**fields)
+
+
+def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None) -> dict:
+    """Record the completed step and answer the next one, `done`, or `cancel`."""
+    with transaction.atomic():
+        job = job_for_agent(agent=agent, job_id=job_id)
+        job = JobRun.objects.select_for_update().select_related("build__pipeline__project").get(id=job.id)
+        if runner:
+            job.runner = runner
+            JobRun.objects.filter(id=job.id).update(runner=runner)
+        if completed:
+            step_record(job, completed)
+        if job.status != Status.RUNNING:
+            return {"cancel": True}
+        for _ in range(10_000):
+            decision, plan_job, contexts = job_decide(job, job.runner or {})
+            if isinstance(decision, engine.RunStep):
+                step_mark(
+                    job,
+                    decision.index,
+                    status=Status.RUNNING,
+                    attempt=decision.attempt,
+                    started_at=timezone.now(),
+                )
+                return {"step": decision.rendered}
+            if isinstance(decision, engine.SkipStep):
+                step_mark(
+                    job,
+                    decision.index,
+                    status=Status.SKIPPED,
+                    reason=decision.reason,
+                    outcome="skipped",
+                    conclusion="skipped",
+                )
+                continue
+            if isinstance(decision, engine.FailStep):
+                step_mark(
+                    job,
+                    decision.index,
+                    status=Status.FAILED,
+                    attempt=decision.attempt,
+                    reason=decision.reason,
+                    outcome="failure",
+                    finished_at=timezone.now(),
+                )
+                continue
+            if job.cancel_requested:
+                return {"cancel": True}
+            return {"done": True}
+    raise RuntimeError("step decisions did not settle")
+
+
+def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
+    """End the job: its status comes from its steps (the agent's word only when they say nothing)."""
+    with transaction.atomic():
+        job = job_for_agent(agent=agent, job_id=job_id)
+        job = JobRun.objects.select_for_update().select_related("build__pipeline__project").get(id=job.id)
+        if job.status != Status.RUNNING:
+            return
+        decision, plan_job, contexts = job_decide(job, job.runner or {})
+        final, reason = engine.job_status_from_steps(
+            plan_job, step_states(job), contexts, job.cancel_requested
+        )
+        if not step_states(job) and status in STEP_STATUSES and status != Status.SUCCEEDED:
+            final, reason = status, error or f"the agent reported {status}"
+        StepRun.objects.filter(
+            job=job, job_attempt=job.attempt, status__in=[Status.PENDING, Status.RUNNING]
+        ).update(status=Status.CANCELED if final == Status.CANCELED else Status.SKIPPED)
+        JobRun.objects.filter(id=job.id).update(
+            status=final,
+            reason=reason or (error or ""),
+            outputs=engine.job_outputs(plan_job, contexts),
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
+        emit_build_advance(job.build_id)
+
+
+def job_logs_append(*, agent, job_id, lines: list[dict]) -> dict:
+    job = job_for_agent(agent=agent, job_id=job_id)
+    mask = [str(value) for value in build_secrets(job.build).values() if value]
+    stored = log_lines_append(job=job, attempt=job.attempt, lines=lines, mask=mask)
+    return {"stored_through": stored, "cancel": job.cancel_requested or job.status in TERMINAL_STATUSES}
