@@ -43,20 +43,27 @@ def run(*args: str, env: dict | None = None) -> int:
     return subprocess.run([str(PYTHON), *args], cwd=ROOT, env=env).returncode
 
 
+def replace_process(*args: str) -> int:
+    """Become the final command, so signals (Ctrl-C, a supervisor's SIGTERM) reach it directly."""
+    os.chdir(ROOT)
+    os.execv(str(PYTHON), [str(PYTHON), *args])
+    return 1
+
+
 def serve(extra: list[str]) -> int:
     ensure_environment("requirements.txt")
     for step in (["manage.py", "migrate", "--noinput"], ["manage.py", "ensure_admin"]):
         if run(*step) != 0:
             return 1
     address = os.environ.get("DEVOPS_ADDRESS", "127.0.0.1:8000")
-    return run("manage.py", "serve", address, *extra)
+    return replace_process("manage.py", "serve", address, *extra)
 
 
 def test(extra: list[str]) -> int:
     ensure_environment("requirements-dev.txt")
     if run("-m", "ruff", "check", ".") != 0:
         return 1
-    return run("-m", "pytest", *(extra or ["-n", "2"]))
+    return replace_process("-m", "pytest", *(extra or ["-n", "2"]))
 
 
 def main() -> int:

@@ -7,8 +7,10 @@ same process, so `serve` and `pipeline run` start these. Production runs `celery
 `celery beat` and an ASGI server instead; the tasks and views are the same.
 """
 
+import atexit
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -119,4 +121,20 @@ def start_local_agent(
     ]
     output = subprocess.DEVNULL if quiet else None
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(command, stdout=output, stderr=output, env=env, start_new_session=True)
+    process = subprocess.Popen(command, stdout=output, stderr=output, env=env, start_new_session=True)
+    atexit.register(stop_process_group, process)
+    return process
+
+
+def stop_process_group(process: subprocess.Popen, grace: float = 5.0) -> None:
+    """Stop a child started in its own session, and everything it started."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass

@@ -27,7 +27,7 @@ from apps.process.models import Build
 from apps.process.services import pipeline_create
 from apps.process.services.builds import build_start
 from apps.process.services.jobs import SECRET_PROVIDERS
-from devops.embedded import ServerThread, start_embedded_worker, start_local_agent
+from devops.embedded import ServerThread, start_embedded_worker, start_local_agent, stop_process_group
 
 CHILD_FLAG = "DEVOPS_LOCAL_RUN_CHILD"
 
@@ -126,8 +126,7 @@ def run_local(options: LocalRunOptions, out) -> int:
             build, LogPrinter(build, out if not options.as_json else open(os.devnull, "w")), options.timeout
         )
     finally:
-        agent_process.terminate()
-        agent_process.wait(timeout=10)
+        stop_process_group(agent_process)
         server.stop()
     report(build, out, options.as_json)
     return 0 if build.status == Status.SUCCEEDED else 1

@@ -167,17 +167,13 @@ class _Compiler:
 
     def _job_entries(self, node: YNode) -> list[YEntry]:
         entries = self.reader.entries(node, "jobs")
-        if (
-            not entries
-            and isinstance(node, YMap | YScalar)
-            and (isinstance(node, YMap) or node.value is None)
-        ):
+        if not entries and (isinstance(node, YMap) or (isinstance(node, YScalar) and node.value is None)):
             self.reader.report(node, f"{key_of(node)} must name at least one job")
         return entries
 
     def _read_stage(self, index: int, node: YNode) -> _Stage:
         fields = self.reader.mapping(node, STAGE) or {}
-        name = self.reader.text(fields.get("name"))
+        name = read_template(self.reader, fields.get("name"))
         jobs = self._job_entries(fields["jobs"]) if "jobs" in fields else []
         return _Stage(index, "", name or "", node, fields, jobs)
 
@@ -188,7 +184,9 @@ class _Compiler:
             wanted = self.reader.text(node)
             if wanted is not None and not JOB_ID.match(wanted):
                 self.reader.report(node, f"stage id '{wanted}' must match ^[A-Za-z_][A-Za-z0-9_-]*$")
-            elif wanted in used or wanted in RESERVED_STAGE_IDS:
+            elif wanted in RESERVED_STAGE_IDS:
+                self.reader.report(node, f"stage id '{wanted}' is reserved")
+            elif wanted in used:
                 self.reader.report(node, f"stage id '{wanted}' is already used")
             elif wanted is not None:
                 stage.id = wanted

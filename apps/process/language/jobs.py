@@ -3,7 +3,6 @@ expression), with `runs-on` and `name` rendered from the build's static contexts
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 
@@ -17,7 +16,7 @@ from .checks import (
 from .expressions import ExpressionError, check_template
 from .graph import Need
 from .matrix import MatrixSpec, read_matrix
-from .plan import is_static, render_job_name, render_labels
+from .plan import clone, is_static, render_job_name, render_labels
 from .schema import JOB, RUNS_ON, STRATEGY, Reader
 from .steps import RunDefaults, read_run_defaults, read_steps
 from .yaml_source import YMap, YNode, YScalar, YSeq, describe
@@ -67,10 +66,7 @@ def read_job(reader: Reader, job_id: str, node: YNode, contexts: dict, defaults:
         "env": read_template_map(reader, fields.get("env"), "env"),
         "outputs": read_template_map(reader, fields.get("outputs"), "outputs"),
         "steps": read_steps(
-            reader,
-            fields.get("steps"),
-            node,
-            read_run_defaults(reader, fields.get("defaults")).under(defaults),
+            reader, fields.get("steps"), read_run_defaults(reader, fields.get("defaults")).under(defaults)
         ),
     }
     name_node = fields.get("name")
@@ -101,7 +97,7 @@ def _entries(
         return [template]
     entries = []
     for number, combination in enumerate(matrix.combinations):
-        entry = copy.deepcopy(template)
+        entry = clone(template)
         entry.update(key=f"{template['id']}.{number}", matrix=combination)
         entry["name"] = _name(reader, name, combination, name_node, contexts)
         entry["runs_on"]["labels"] = _labels(reader, runs_on, combination, contexts, keep_matrix=False)

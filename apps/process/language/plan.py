@@ -6,7 +6,7 @@ key and name rules the compiler applies."""
 
 from __future__ import annotations
 
-import copy
+import json
 from collections.abc import Iterator
 
 from .checks import OPEN, template_contexts
@@ -15,6 +15,11 @@ from .expressions import render_template, render_value, to_string
 from .matrix import combination_label, expand_matrix_expression
 
 PLAN_FORMAT_VERSION = 1
+
+
+def clone(entry: dict) -> dict:
+    """An independent copy of a Plan entry (JSON data), much faster than `copy.deepcopy`."""
+    return json.loads(json.dumps(entry))
 
 
 def iter_jobs(plan: dict) -> Iterator[tuple[dict, dict]]:
@@ -69,7 +74,7 @@ def expand_deferred_job(job: dict, contexts: dict) -> list[dict]:
     combinations = expand_matrix_expression(job["matrix_expression"], contexts)
     entries = []
     for number, combination in enumerate(combinations):
-        entry = copy.deepcopy(job)
+        entry = clone(job)
         entry.update(
             key=f"{job['id']}.{number}",
             matrix=combination,

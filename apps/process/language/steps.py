@@ -71,7 +71,7 @@ def read_shell(reader: Reader, node: YNode | None) -> str | None:
     return None
 
 
-def read_steps(reader: Reader, node: YNode | None, job: YNode, defaults: RunDefaults) -> list[dict]:
+def read_steps(reader: Reader, node: YNode | None, defaults: RunDefaults) -> list[dict]:
     if node is None:
         return []
     if not isinstance(node, YSeq):
