@@ -58,7 +58,6 @@ OUTPUT_DRAIN_SECONDS = 1.0
 MASK = "***"
 MIN_DERIVED_SECRET = 6
 STATE_DIR_NAME = "_agent"
-FINAL_STATUSES = ("succeeded", "failed", "timed_out", "canceled")
 
 log = logging.getLogger("devops-agent")
 
@@ -90,17 +89,6 @@ def host_facts() -> dict[str, str]:
 
 def default_labels() -> list[str]:
     return ["self-hosted", host_facts()["os"], runner_arch().lower()]
-
-
-def release_free_memory() -> None:
-    """Give freed heap back to the OS (glibc only). Compiling this file at start-up and a job's log
-    buffers leave several MB that malloc would otherwise keep, against a 30 MB RSS budget."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (ImportError, OSError, AttributeError):
-        pass
 
 
 def string_env(values: dict[str, Any] | None) -> dict[str, str]:
@@ -661,6 +649,9 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], on_line: Call
     try:
         pump_output(process, on_line)
         process.wait()
+    except BaseException:
+        group.terminate()
+        raise
     finally:
         watchdog.stop()
     return ProcessResult(process.returncode, watchdog.reason)
@@ -1190,8 +1181,8 @@ class StepExecutor:
         return path
 
     def _announce(self, index: int, step: dict, script: str, template: str) -> None:
-        title = step.get("name") or next(iter(script.strip().splitlines()), "")
-        self._system(index, f"##[group]Run {title}")
+        first_line = next(iter(script.strip().splitlines()), "")
+        self._system(index, f"##[group]Run {first_line or step.get('name') or ''}")
         for line in script.rstrip("\n").splitlines():
             self._system(index, line)
         self._system(index, f"shell: {template}")
@@ -1293,6 +1284,9 @@ class JobRunner:
             except RequestRejected as exc:
                 self.status = self._abandon(exc)
                 return self.status
+            except Exception as exc:
+                log.exception("job %s: agent error", self.job_id)
+                status, error = "failed", f"agent error: {exc!r}"
             finally:
                 self._release_processes()
             self.status = self._finish(status, error)
@@ -1330,28 +1324,39 @@ class JobRunner:
 
     def _run_steps(self) -> tuple[str, str | None]:
         assert self.executor is not None
-        completed, worst = None, "succeeded"
+        completed, worst, stop_reported = None, "succeeded", False
         while True:
             self._check_rejected()
             answer = self.api.next_step(self.runner_info(), completed)
             self._check_rejected()
-            if self.stop_reason:
-                return self.stop_reason, self._stop_message()
             if answer.get("cancel"):
                 self._stop("canceled")
                 return "canceled", "canceled by the server"
-            step = answer.get("step")
-            if answer.get("done") or not step:
-                return worst, None
+            step = None if answer.get("done") else answer.get("step")
             if self._job_expired():
                 self._stop("timed_out")
-                return "timed_out", self._stop_message()
+            if self.stop_reason:
+                if step and not stop_reported:
+                    stop_reported = True
+                    completed = self._not_run(step).as_completed()
+                    continue
+                return self.stop_reason, self._stop_message()
+            if not step:
+                return worst, None
             result = self.executor.run(step, timeout=self._step_timeout(step))
             if result.status == "timed_out" and self._job_expired():
                 self._stop("timed_out")
+            stop_reported = result.status in ("timed_out", "canceled") and self.stop_reason is not None
             if STATUS_ORDER.get(result.status, 1) > STATUS_ORDER[worst]:
                 worst = result.status
             completed = result.as_completed()
+
+    def _not_run(self, step: dict) -> StepResult:
+        """The step the server handed out when the job stopped between steps, reported unrun."""
+        result = StepResult(int(step.get("index") or 0), int(step.get("attempt") or 1), utc_now())
+        result.status, result.finished_at = self.stop_reason or "canceled", result.started_at
+        self.write_line(f"##[error]Not run: {self._stop_message()}", result.index, "system")
+        return result
 
     def _step_timeout(self, step: dict) -> float | None:
         limits = [float(step["timeout_seconds"])] if step.get("timeout_seconds") else []
@@ -1485,6 +1490,8 @@ class ClaimInterrupted(BaseException):
 
 
 class Agent:
+    """The long-running process: heartbeats, claims while a slot is free, runs jobs, upgrades."""
+
     def __init__(self, config: dict, *, workdir: str, once: bool = False,
                  restart_args: list[str] | None = None, client: ApiClient | None = None):
         self.config = config
@@ -1627,7 +1634,6 @@ class Agent:
             self._statuses.append(status)
             self._condition.notify_all()
         self._wake_heartbeat.set()
-        pass  # TRIMTEST
 
     def _wait_for_jobs(self) -> None:
         with self._condition:
@@ -1743,7 +1749,6 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError) as exc:
             log.error("cannot read the agent config: %s; run `register` first", exc)
             return 2
-    release_free_memory()
     workdir = os.path.abspath(args.workdir or config.get("workdir") or default_workdir())
     once = bool(getattr(args, "once", False))
     restart_args = ["run", "--config", config_path, "--workdir", workdir] + (["--once"] if once else [])

@@ -95,6 +95,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # A file, not memory, so the integration tests' server, worker and agents open the test database
+    # too; the process id keeps concurrent test runs apart (pytest-xdist adds its own suffix).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,9 +155,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Start the Celery worker thread and the periodic tasks inside the ASGI process (devops/asgi.py): what
+# the embedded default needs when the server runs as `uvicorn devops.asgi:application`.
+DEVOPS_EMBEDDED_WORKER = env_bool("DEVOPS_EMBEDDED_WORKER", False)
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = None
+# Every broker key in Redis starts with this prefix, so several deployments (or test runs) share one Redis.
+if os.environ.get("DEVOPS_BROKER_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": os.environ["DEVOPS_BROKER_KEY_PREFIX"]}
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -176,6 +185,7 @@ DEVOPS_SWEEP_SECONDS = float(os.environ.get("DEVOPS_SWEEP_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "apps.dispatch.tasks.jobs_sweep", "schedule": DEVOPS_SWEEP_SECONDS},
     "agents-offline": {"task": "environment.agent_mark_offline", "schedule": DEVOPS_SWEEP_SECONDS},
+    "schedules-run-due": {"task": "apps.process.tasks.schedules_run_due", "schedule": 15.0},
 }
 
 if REDIS_URL:

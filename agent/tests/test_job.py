@@ -162,3 +162,24 @@ def test_no_log_line_exceeds_16_kib_even_the_agents_own(tmp_path):
     assert runner_for(api, tmp_path).run() == "succeeded"
     assert max(len(line["text"].encode()) for line in api.lines) == 16384
     assert sum(len(line["text"]) for line in api.lines if line["stream"] == "stdout") == 50000
+
+
+class SlowAfterFirstStep(ScriptedJobApi):
+    """Takes longer than the job's timeout to hand out the second step."""
+
+    def next_step(self, runner, completed):
+        if completed is not None and not self.completed:
+            time.sleep(1.2)
+        return super().next_step(runner, completed)
+
+
+def test_a_job_timeout_between_steps_reports_the_next_step_as_not_run(tmp_path):
+    steps = [run_step(0, "echo quick"), run_step(1, "echo never"), run_step(2, "echo nor this")]
+    api = SlowAfterFirstStep(steps)
+    assert runner_for(api, tmp_path, timeout_seconds=1).run() == "timed_out"
+    assert [(step["index"], step["status"], step["exit_code"]) for step in api.completed] == [
+        (0, "succeeded", 0), (1, "timed_out", None)]
+    assert api.completed[1]["started_at"] == api.completed[1]["finished_at"]
+    assert api.finished == ("timed_out", "the job timed out after 1 s")
+    assert "never" not in api.texts() and "nor this" not in api.texts()
+    assert "##[error]Not run: the job timed out after 1 s" in api.texts()

@@ -1,8 +1,10 @@
-"""Filters for pipeline and version lists, shared by the pages and the REST API."""
+"""Filters for pipeline, version and build lists, shared by the pages and the REST API."""
 
 import django_filters
 
-from apps.process.models import Pipeline, PipelineVersion
+from apps.process.choices import Status
+from apps.process.models import Build, Pipeline, PipelineVersion
+from apps.process.selectors_builds import BRANCH_PREFIX, BUILD_EVENTS
 
 
 class PipelineFilterSet(django_filters.FilterSet):
@@ -23,3 +25,27 @@ class PipelineVersionFilterSet(django_filters.FilterSet):
     class Meta:
         model = PipelineVersion
         fields = ["created_by", "message", "sha256"]
+
+
+class BuildFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Status.choices)
+    branch = django_filters.CharFilter(method="filter_branch", label="Branch (or a full refs/... ref)")
+    event = django_filters.ChoiceFilter(
+        field_name="trigger__event", choices=[(event, event) for event in BUILD_EVENTS], label="Trigger event"
+    )
+    actor = django_filters.CharFilter(field_name="created_by__username", label="Started by (username)")
+    number = django_filters.NumberFilter()
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601)"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601)"
+    )
+
+    class Meta:
+        model = Build
+        fields = ["status", "branch", "event", "actor", "number", "created_after", "created_before"]
+
+    def filter_branch(self, queryset, name, value):
+        ref = value if value.startswith("refs/") else f"{BRANCH_PREFIX}{value}"
+        return queryset.filter(trigger__ref=ref)

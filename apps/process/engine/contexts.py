@@ -44,9 +44,12 @@ def github_context(static: dict, *, job_id: str, workspace: str | None = None) -
     return github
 
 
-def base_contexts(index: PlanIndex, build: BuildState, job: JobState, groups: dict | None = None) -> dict:
+def base_contexts(
+    index: PlanIndex, build: BuildState, job: JobState, groups: dict | None = None, jobs: dict | None = None
+) -> dict:
     """The contexts of a job before any of its steps: for its `if` and deferred matrix.
-    `groups` is `group_jobs(build, index)` when the caller has it already."""
+    `groups` (`group_jobs(build, index)`) and `jobs` (`jobs_context` of the job's stage) may be
+    given when the caller has them already."""
     plan_job = index.plan_job(job)
     stage = index.stage_of(job)
     groups = group_jobs(build, index) if groups is None else groups
@@ -55,7 +58,7 @@ def base_contexts(index: PlanIndex, build: BuildState, job: JobState, groups: di
         "matrix": dict(plan_job.get("matrix") or {}),
         "strategy": strategy_context(plan_job, groups.get((stage, job.job_id), [job]), job),
         "needs": needs_context(index, build, groups, plan_job, stage),
-        "jobs": jobs_context(index, build, groups, stage),
+        "jobs": jobs_context(index, build, groups, stage) if jobs is None else jobs,
     }
     contexts["env"] = lenient_env(index.plan, plan_job, contexts)
     return contexts

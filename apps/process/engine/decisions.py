@@ -178,6 +178,7 @@ class _Pass:
         self.groups = group_jobs(state, index)
         self.effective_cache: dict[str, str] = {}
         self.contexts_cache: dict[str, dict] = {}
+        self.jobs_cache: dict[int, dict] = {}
 
     def changes(self) -> list[Change]:
         if self.state.status in TERMINAL:
@@ -245,7 +246,7 @@ class _Pass:
     def stage_contexts(self, position: int) -> dict:
         return {
             **trigger_facts(self.index.plan, self.state.static, ""),
-            "jobs": jobs_context(self.index, self.state, self.groups, position),
+            "jobs": self.earlier_jobs(position),
         }
 
     def stage_reason(self, final: str, jobs: list[JobState]) -> str:
@@ -421,8 +422,14 @@ class _Pass:
 
     def contexts(self, job: JobState) -> dict:
         if job.key not in self.contexts_cache:
-            self.contexts_cache[job.key] = base_contexts(self.index, self.state, job, self.groups)
+            jobs = self.earlier_jobs(self.index.stage_of(job))
+            self.contexts_cache[job.key] = base_contexts(self.index, self.state, job, self.groups, jobs)
         return self.contexts_cache[job.key]
+
+    def earlier_jobs(self, position: int) -> dict:
+        if position not in self.jobs_cache:
+            self.jobs_cache[position] = jobs_context(self.index, self.state, self.groups, position)
+        return self.jobs_cache[position]
 
 
 def skip_reason(plan_job: dict, status: StatusFunctions, in_finally: bool) -> str:

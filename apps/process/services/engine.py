@@ -7,6 +7,7 @@ twice to the same state it changes nothing.
 """
 
 import time
+from dataclasses import fields
 from datetime import datetime
 
 from django.db import transaction
@@ -18,8 +19,12 @@ from apps.process.language import TriggerEvent, static_contexts
 from apps.process.models import Build, JobRun, StageRun, StepRun
 
 
+TRIGGER_FIELDS = frozenset(field.name for field in fields(TriggerEvent))
+
+
 def trigger_event(build: Build) -> TriggerEvent:
-    data = dict(build.trigger)
+    """The build's trigger; extra facts kept beside it (such as `repository`) are not part of it."""
+    data = {key: value for key, value in build.trigger.items() if key in TRIGGER_FIELDS}
     data["changed_files"] = tuple(data.get("changed_files") or ())
     return TriggerEvent(**data)
 

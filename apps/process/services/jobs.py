@@ -65,6 +65,14 @@ def checkout_facts(job: JobRun) -> dict | None:
     }
 
 
+def with_repository(job: JobRun, rendered: dict) -> dict:
+    """A checkout step learns the URL and credentials of the pipeline's repository."""
+    facts = checkout_facts(job) if rendered.get("kind") == "checkout" else None
+    if facts is None:
+        return rendered
+    return {**rendered, "checkout": {**(rendered.get("checkout") or {}), **facts}}
+
+
 def job_claim_payload(job: JobRun) -> dict:
     build = job.build
     plan_job = engine.PlanIndex(build.plan).plan_job(load_state(build).jobs[job.key])
@@ -161,7 +169,7 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
                     attempt=decision.attempt,
                     started_at=timezone.now(),
                 )
-                return {"step": decision.rendered}
+                return {"step": with_repository(job, decision.rendered)}
             if isinstance(decision, engine.SkipStep):
                 step_mark(
                     job,

@@ -18,6 +18,7 @@ from apps.core.errors import Conflict, PayloadTooLarge, ValidationFailed
 from apps.core.permissions import require_role
 from apps.process.language import validate
 from apps.process.models import Pipeline, PipelineVersion
+from apps.process.services.schedules import schedules_sync
 
 
 def yaml_sha256(yaml: str) -> str:
@@ -82,6 +83,7 @@ def _version_save(*, pipeline: Pipeline, user, yaml: str, message: str) -> Pipel
         pipeline=pipeline, number=number, yaml=yaml, sha256=digest, message=message, created_by=user
     )
     Pipeline.objects.filter(pk=pipeline.pk).update(current_version=version, updated_at=version.created_at)
+    schedules_sync(pipeline_id=pipeline.pk)
     return version
 
 
@@ -156,6 +158,7 @@ def _set_archived(pipeline: Pipeline, user, archived: bool) -> Pipeline:
     require_role(user, pipeline.project, Role.DEVELOPER)
     pipeline.is_archived = archived
     pipeline.save(update_fields=["is_archived", "updated_at"])
+    schedules_sync(pipeline_id=pipeline.pk)
     return pipeline
 
 

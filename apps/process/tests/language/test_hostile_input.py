@@ -1,4 +1,5 @@
-"""Hostile input: each is answered with one helpful problem, quickly, and never with an exception."""
+"""Hostile input: each is answered with one helpful problem, quickly, and never with an exception.
+Times are CPU seconds of this process, so a busy machine does not fail the tests."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ BOMB = (
 
 
 def timed_validate(text):
-    started = time.perf_counter()
+    started = time.process_time()
     problems = validate(text)
-    return problems, time.perf_counter() - started
+    return problems, time.process_time() - started
 
 
 def only_message(problems) -> str:

@@ -1,0 +1,161 @@
+"""Pages of builds: the run form, a build's page (with its live status fragment and a job's log),
+and the cancel and retry buttons. The pipeline page and the dashboard list builds through
+`apps.process.templatetags.build_tags`."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.api.exceptions import error_status
+from apps.core.choices import Role
+from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.forms import form_add_error
+from apps.core.permissions import has_role, require_role
+from apps.process.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
+from apps.process.forms_builds import run_form_for
+from apps.process.selectors import pipeline_get_for_user
+from apps.process.selectors_builds import (
+    build_get_for_user,
+    build_job_focus,
+    build_stages,
+    hand_trigger,
+    job_get,
+    job_log_page,
+    job_steps,
+)
+from apps.process.services.builds import build_cancel as cancel_build
+from apps.process.services.builds import build_retry as retry_build
+from apps.process.services.builds import build_start
+from apps.process.services.builds import job_cancel as cancel_job
+
+LOG_LINES_ON_PAGE = 2000
+
+
+def _render_run(request, pipeline, form, reason="", error: ApplicationError | None = None):
+    context = {"project": pipeline.project, "pipeline": pipeline, "form": form, "reason": reason}
+    return render(request, "process/build_run.html", context, status=error_status(error) if error else 200)
+
+
+@login_required
+def build_run(request, slug, pipeline):
+    pipeline = pipeline_get_for_user(request.user, slug, pipeline)
+    require_role(request.user, pipeline.project, Role.DEVELOPER)
+    form, reason = run_form_for(pipeline, request.POST if request.method == "POST" else None)
+    if form is None or request.method != "POST" or not form.is_valid():
+        return _render_run(request, pipeline, form, reason)
+    trigger = hand_trigger(event="manual", user=request.user, branch=form.cleaned_data["branch"])
+    try:
+        build = build_start(pipeline=pipeline, user=request.user, trigger=trigger, inputs=form.input_values())
+    except (ValidationFailed, Conflict) as error:
+        if isinstance(error, ValidationFailed) and error.problems:
+            form.add_problems(error.problems)
+        else:
+            form_add_error(form, error)
+        return _render_run(request, pipeline, form, error=error)
+    messages.success(request, f"Build #{build.number} started.")
+    return redirect("build-detail", slug=slug, pipeline=pipeline.slug, number=build.number)
+
+
+def _attempt(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def status_context(request, build) -> dict:
+    """What the live part of a build page shows: header, stages and the focused job's steps."""
+    stages = build_stages(build)
+    job = build_job_focus(stages, request.GET.get("job"))
+    context = {
+        "project": build.pipeline.project,
+        "pipeline": build.pipeline,
+        "build": build,
+        "stages": stages,
+        "job": job,
+        "finished": build.status in TERMINAL_STATUSES,
+        "can_operate": has_role(request.user, build.pipeline.project, Role.DEVELOPER),
+        "active_statuses": [str(status) for status in ACTIVE_STATUSES],
+    }
+    if job is not None:
+        requested = _attempt(request.GET.get("attempt"))
+        attempt = requested if requested and 1 <= requested <= job.attempt else job.attempt
+        context.update(
+            attempt=attempt,
+            attempts=range(1, job.attempt + 1),
+            steps=job.step_list if attempt == job.attempt else job_steps(job, attempt),
+        )
+    return context
+
+
+@login_required
+def build_detail(request, slug, pipeline, number):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+    context = status_context(request, build)
+    if context["job"] is not None:
+        context["log"] = job_log_page(context["job"], attempt=context["attempt"], limit=LOG_LINES_ON_PAGE)
+    return render(request, "process/build_detail.html", context)
+
+
+@login_required
+def build_status(request, slug, pipeline, number):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+    return render(request, "process/build_status.html", status_context(request, build))
+
+
+def _back_to_build(build, job_key: str = ""):
+    response = redirect("build-detail", slug=build.pipeline.project.slug, pipeline=build.pipeline.slug,
+                        number=build.number)
+    if job_key:
+        response["Location"] += "?" + urlencode({"job": job_key})
+    return response
+
+
+def _operate(request, build, change, done: str, job_key: str = ""):
+    """Run a cancel or retry and go back to the build page with its outcome as a message."""
+    try:
+        change()
+    except (Conflict, ValidationFailed) as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return _back_to_build(build, job_key)
+
+
+@login_required
+@require_POST
+def build_cancel(request, slug, pipeline, number):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+
+    def cancel():
+        cancel_build(build=build, user=request.user)
+
+    return _operate(request, build, cancel, f"Cancel of #{number} requested.")
+
+
+@login_required
+@require_POST
+def build_retry(request, slug, pipeline, number):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+    only_failed = request.POST.get("only_failed") in ("1", "true", "on")
+
+    def retry():
+        retry_build(build=build, user=request.user, only_failed=only_failed)
+
+    which = "failed jobs" if only_failed else "all jobs"
+    return _operate(request, build, retry, f"Build #{number} runs again ({which}).")
+
+
+@login_required
+@require_POST
+def job_cancel(request, slug, pipeline, number, key):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+    job = job_get(build, key)
+
+    def cancel():
+        cancel_job(job=job, user=request.user)
+
+    return _operate(request, build, cancel, f"Cancel of {job.name} requested.", key)
