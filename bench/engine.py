@@ -1,0 +1,228 @@
+"""Benchmark: the engine on the production shape (PostgreSQL, Redis, one Celery worker, the ASGI
+server and local agents, each a real process).
+
+Prints, each beside a raw baseline measured in the same run:
+- latency: trigger -> one-step build finished on an idle agent (median, p99 over --builds);
+  baseline: `bash -c true` spawned directly;
+- per-step overhead: a job of 200 `true` steps vs one `bash` running the same 200 commands;
+- throughput: --throughput one-step builds over 4 agent slots, in builds per minute;
+- memory: RSS of the server, the worker (idle and after the throughput run) and an agent.
+
+    .venv/bin/python bench/engine.py [--builds 50] [--throughput 500]
+
+It needs PostgreSQL and Redis on loopback (as `.ci/run` starts them) and uses its own database
+`devops_bench` and Redis database 14, both emptied first.
+"""
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "devops_bench"
+ENV = {
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+    "REDIS_URL": "redis://127.0.0.1:6379/14",
+    "LOG_LEVEL": "WARNING",
+    "DEVOPS_VAR_DIR": "/tmp/devops-bench",
+}
+os.environ.update(ENV)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devops.settings")
+sys.path.insert(0, str(ROOT))
+PYTHON = sys.executable
+
+ONE_STEP = "name: one\non: push\njobs:\n  one:\n    runs-on: [self-hosted]\n    steps:\n      - run: 'true'\n"
+MANY_STEPS = "name: many\non: push\njobs:\n  many:\n    runs-on: [self-hosted]\n    steps:\n" + "".join(
+    "      - run: 'true'\n" for _ in range(200)
+)
+
+
+def reset_services() -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {DATABASE}")
+    redis.Redis.from_url(ENV["REDIS_URL"]).flushdb()
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+
+
+def start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_finished(builds, timeout: float = 600) -> None:
+    from apps.process.choices import TERMINAL_STATUSES
+    from apps.process.models import Build
+
+    ids = [build.id for build in builds]
+    deadline = time.monotonic() + timeout
+    while Build.objects.filter(id__in=ids).exclude(status__in=TERMINAL_STATUSES).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("builds did not finish")
+        time.sleep(0.005)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def spawn_baseline(runs: int = 50) -> float:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(["bash", "-c", "true"], check=True)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--builds", type=int, default=50)
+    parser.add_argument("--throughput", type=int, default=500)
+    args = parser.parse_args()
+    reset_services()
+
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from apps.core.services import project_create
+    from apps.environment.services import agent_create
+    from apps.process.services import pipeline_create
+    from apps.process.services.builds import build_start
+    from devops.embedded import free_port
+
+    user = get_user_model().objects.create_superuser(username="bench", email="", password="bench")
+    project = project_create(user=user, slug="bench", name="Bench")
+    one = pipeline_create(project=project, user=user, name="one", yaml=ONE_STEP)
+    many = pipeline_create(project=project, user=user, name="many", yaml=MANY_STEPS)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start(
+        [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            "devops.asgi:application",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--lifespan",
+            "off",
+        ]
+    )
+    worker = start(
+        [
+            PYTHON,
+            "-m",
+            "celery",
+            "-A",
+            "devops",
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "-l",
+            "warning",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+    )
+    from devops.embedded import start_local_agent
+
+    agents = []
+    for number in range(4):
+        agent, secret = agent_create(
+            project=None, user=user, name=f"bench-{number}", labels=["self-hosted"], slots=1
+        )
+        agents.append(
+            start_local_agent(
+                url=url,
+                agent_id=agent.id,
+                secret=secret,
+                home=Path(ENV["DEVOPS_VAR_DIR"]) / f"agent-{number}",
+            )
+        )
+    try:
+        time.sleep(3)
+        wait_finished([build_start(pipeline=one, user=user)])  # warm up every process
+        idle = {"server": rss_mb(server.pid), "worker": rss_mb(worker.pid), "agent": rss_mb(agents[0].pid)}
+
+        latencies = []
+        for _ in range(args.builds):
+            build = build_start(pipeline=one, user=user)
+            wait_finished([build])
+            build.refresh_from_db()
+            latencies.append((build.finished_at - build.created_at).total_seconds() * 1000)
+        baseline = spawn_baseline()
+        median = statistics.median(latencies)
+        print(
+            f"latency   trigger->finished, one-step build: median {median:.1f} ms, "
+            f"p99 {percentile(latencies, 0.99):.1f} ms over {args.builds} builds; "
+            f"baseline bash -c true {baseline:.1f} ms; ratio {median / baseline:.1f}"
+        )
+
+        build = build_start(pipeline=many, user=user)
+        wait_finished([build])
+        job = build.jobs.get()
+        job_ms = (job.finished_at - job.started_at).total_seconds() * 1000
+        started = time.perf_counter()
+        subprocess.run(["bash", "-c", "true\n" * 200], check=True)
+        one_bash_ms = (time.perf_counter() - started) * 1000
+        per_step = (job_ms - one_bash_ms) / 200
+        print(
+            f"per-step  200 'true' steps: job {job_ms:.0f} ms; one bash running them {one_bash_ms:.1f} ms; "
+            f"overhead {per_step:.1f} ms per step; ratio {job_ms / max(one_bash_ms, 0.1):.0f}"
+        )
+
+        started = time.perf_counter()
+        builds = [build_start(pipeline=one, user=user) for _ in range(args.throughput)]
+        triggered = time.perf_counter() - started
+        wait_finished(builds)
+        elapsed = time.perf_counter() - started
+        per_minute = args.throughput / elapsed * 60
+        raw = 60_000 / baseline * 4
+        print(
+            f"throughput {args.throughput} one-step builds over 4 agent slots: {elapsed:.1f} s "
+            f"(triggering took {triggered:.1f} s), {per_minute:.0f} builds/min; "
+            f"raw baseline (4 x bash -c true back to back) {raw:.0f}/min; ratio {raw / per_minute:.1f}"
+        )
+        print(
+            f"memory    RSS idle: server {idle['server']:.0f} MB, worker {idle['worker']:.0f} MB, "
+            f"agent {idle['agent']:.0f} MB; after throughput: server {rss_mb(server.pid):.0f} MB, "
+            f"worker {rss_mb(worker.pid):.0f} MB, agent {rss_mb(agents[0].pid):.0f} MB"
+        )
+    finally:
+        for process in [*agents, worker, server]:
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()
