@@ -20,6 +20,8 @@ continue-on-error has the result `success`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from apps.process.language.expressions import (
@@ -36,6 +38,28 @@ from .states import FAILURES, TERMINAL, BuildState, JobState, PlanIndex, StepSta
 NOT_A_CONDITION = StatusFunctions(success=True, failure=False, cancelled=False)
 
 
+class Lazy(Mapping):
+    """A context computed on first use: most expressions never read `jobs`, which is large."""
+
+    def __init__(self, compute: Callable[[], dict]):
+        self.compute = compute
+        self.value: dict | None = None
+
+    def resolved(self) -> dict:
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
+
+    def __getitem__(self, key: str) -> Any:
+        return self.resolved()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.resolved())
+
+    def __len__(self) -> int:
+        return len(self.resolved())
+
+
 def github_context(static: dict, *, job_id: str, workspace: str | None = None) -> dict:
     """The trigger's `github` facts with the job (and the workspace once an agent has one)."""
     github = {**static.get("github", {}), "job": job_id}
@@ -45,7 +69,11 @@ def github_context(static: dict, *, job_id: str, workspace: str | None = None) -
 
 
 def base_contexts(
-    index: PlanIndex, build: BuildState, job: JobState, groups: dict | None = None, jobs: dict | None = None
+    index: PlanIndex,
+    build: BuildState,
+    job: JobState,
+    groups: dict | None = None,
+    jobs: Mapping | None = None,
 ) -> dict:
     """The contexts of a job before any of its steps: for its `if` and deferred matrix.
     `groups` (`group_jobs(build, index)`) and `jobs` (`jobs_context` of the job's stage) may be
@@ -58,7 +86,7 @@ def base_contexts(
         "matrix": dict(plan_job.get("matrix") or {}),
         "strategy": strategy_context(plan_job, groups.get((stage, job.job_id), [job]), job),
         "needs": needs_context(index, build, groups, plan_job, stage),
-        "jobs": jobs_context(index, build, groups, stage) if jobs is None else jobs,
+        "jobs": Lazy(partial(jobs_context, index, build, groups, stage)) if jobs is None else jobs,
     }
     contexts["env"] = lenient_env(index.plan, plan_job, contexts)
     return contexts

@@ -49,11 +49,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import partial
 
 from apps.process.language.expressions import ExpressionError, StatusFunctions, evaluate_condition
 from apps.process.language.plan import expand_deferred_job
 
-from .contexts import base_contexts, job_effective_status, jobs_context, trigger_facts
+from .contexts import Lazy, base_contexts, job_effective_status, jobs_context, trigger_facts
 from .results import build_result, rollup, worst_status
 from .states import (
     ACTIVE,
@@ -178,7 +179,7 @@ class _Pass:
         self.groups = group_jobs(state, index)
         self.effective_cache: dict[str, str] = {}
         self.contexts_cache: dict[str, dict] = {}
-        self.jobs_cache: dict[int, dict] = {}
+        self.jobs_cache: dict[int, Lazy] = {}
 
     def changes(self) -> list[Change]:
         if self.state.status in TERMINAL:
@@ -426,9 +427,10 @@ class _Pass:
             self.contexts_cache[job.key] = base_contexts(self.index, self.state, job, self.groups, jobs)
         return self.contexts_cache[job.key]
 
-    def earlier_jobs(self, position: int) -> dict:
+    def earlier_jobs(self, position: int) -> Lazy:
         if position not in self.jobs_cache:
-            self.jobs_cache[position] = jobs_context(self.index, self.state, self.groups, position)
+            compute = partial(jobs_context, self.index, self.state, self.groups, position)
+            self.jobs_cache[position] = Lazy(compute)
         return self.jobs_cache[position]
 
 

@@ -1,6 +1,5 @@
 """Plans for the engine's tests, compiled from YAML by the language for a push to main (as a
-build would get them), and where the shared example pipelines live (the repository's copy
-first)."""
+build would get them), and where the shared example pipelines live (docs/examples)."""
 
 from __future__ import annotations
 
@@ -10,8 +9,7 @@ from pathlib import Path
 from apps.process.language import TriggerEvent, compile_pipeline
 
 REPOSITORY = Path(__file__).resolve().parents[4]
-FOLDERS = (REPOSITORY / "docs" / "examples", Path("/work/shared/examples"))
-EXAMPLES = next((folder for folder in FOLDERS if folder.is_dir()), FOLDERS[0])
+EXAMPLES = REPOSITORY / "docs" / "examples"
 PUSH = TriggerEvent(event="push", ref="refs/heads/main", sha="0123456789abcdef", actor="alice")
 
 
