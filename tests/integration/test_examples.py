@@ -1,5 +1,5 @@
-"""Every pipeline of the shared examples, run by the real server, worker and agents, ends with
-exactly the statuses of examples/expected.json."""
+"""Every pipeline of docs/examples (the shared examples), run by the real server, worker and
+agents, ends with exactly the statuses of its expected.json."""
 
 import json
 from pathlib import Path
@@ -12,7 +12,7 @@ from tests.integration.harness import job_statuses
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 EXPECTED = json.loads((EXAMPLES / "expected.json").read_text())
 PUSH_TO_MAIN = TriggerEvent(event="push", ref="refs/heads/main", sha="0" * 40, actor="owner")
 

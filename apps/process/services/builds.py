@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.core.choices import Role
 from apps.core.errors import Conflict, ValidationFailed
+from apps.core.models import Project
 from apps.core.permissions import require_role
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import PipelineError, TriggerEvent, compile_pipeline
@@ -69,6 +70,8 @@ def concurrency_group_of(build: Build) -> str:
 def apply_concurrency(build: Build) -> None:
     """Queue the build behind its group, cancel the builds it supersedes, or refuse it when full."""
     concurrency = build.plan["concurrency"]
+    # Groups span the project's pipelines: its row serialises every decision about them.
+    Project.objects.select_for_update().get(id=build.pipeline.project_id)
     others = group_builds(build).select_for_update()
     if concurrency.get("cancel_in_progress"):
         for other in others.exclude(status__in=TERMINAL_STATUSES):

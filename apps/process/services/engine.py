@@ -18,7 +18,6 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import TriggerEvent, static_contexts
 from apps.process.models import Build, JobRun, StageRun, StepRun
 
-
 TRIGGER_FIELDS = frozenset(field.name for field in fields(TriggerEvent))
 
 

@@ -16,7 +16,7 @@ from apps.log.services import log_lines_append
 from apps.process import engine
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import JobRun, StepRun
-from apps.process.services.engine import load_state
+from apps.process.services.engine import job_state, load_state
 from apps.process.services.events import emit_build_advance
 
 STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
@@ -75,7 +75,8 @@ def with_repository(job: JobRun, rendered: dict) -> dict:
 
 def job_claim_payload(job: JobRun) -> dict:
     build = job.build
-    plan_job = engine.PlanIndex(build.plan).plan_job(load_state(build).jobs[job.key])
+    index = engine.PlanIndex(build.plan)
+    plan_job = index.plan_job(job_state(job, job.key in index.entries, []))
     timeout_minutes = plan_job.get("timeout_minutes") or 360
     env = {"CI": "true", **agent_job_environment(job.agent)}
     return {

@@ -1,7 +1,6 @@
 """`{% pipeline_triggers pipeline %}`: the pipeline page's Triggers section (schedules, remote URL)."""
 
 from django import template
-from django.utils import timezone
 
 from apps.core.choices import Role
 from apps.core.permissions import has_role
@@ -30,7 +29,6 @@ def pipeline_triggers_section(context, pipeline):
     return {
         "project": pipeline.project,
         "pipeline": pipeline,
-        "declared_schedules": triggers.get("schedule") or [],
         "schedules": schedule_rows(pipeline),
         "remote_enabled": bool(triggers.get("remote")),
         "remote_url": remote_trigger_url(request, pipeline),
@@ -38,5 +36,4 @@ def pipeline_triggers_section(context, pipeline):
         "header": TOKEN_HEADER,
         "can_manage": has_role(request.user, pipeline.project, Role.MAINTAINER),
         "csrf_token": context.get("csrf_token"),
-        "now": timezone.now(),
     }

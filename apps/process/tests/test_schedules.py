@@ -223,6 +223,15 @@ class TestRunDue:
         assert "2030-01-07 15:00 UTC" in page
         assert "concurrency group" in page
 
+    def test_the_pipeline_page_links_the_last_scheduled_build(self, team, client):
+        project, users = team
+        pipeline = create(team, HOURLY)
+        make_due(pipeline, NOON)
+        schedules_run_due(now=NOON)
+        client.force_login(users["viewer"])
+        page = client.get(f"/projects/{project.slug}/pipelines/{pipeline.slug}/").content.decode()
+        assert f'href="/projects/{project.slug}/pipelines/{pipeline.slug}/builds/1/">build #1</a>' in page
+
 
 def run_in_thread(target, results: list, *args) -> threading.Thread:
     def body():
