@@ -3,6 +3,7 @@
 A project sees its own agents and the shared ones (no project); a non-member sees nothing (NotFound).
 """
 
+from django.apps import apps
 from django.db.models import Count, Q, QuerySet
 
 from apps.core.errors import NotFound
@@ -50,12 +51,16 @@ def agent_pool_names(agent: Agent) -> set[str]:
     return {group.name for group in agent.node_groups.all()}
 
 
-def agent_current_jobs(agents) -> dict[int, list]:
-    """Jobs each agent runs now, by agent id: the Agents page's "current jobs" column.
-
-    Dispatch owns the jobs; until it provides them this answers no job for every agent (shown "-").
-    """
-    return {}
+def agent_current_jobs(agents) -> dict[int, list[str]]:
+    """Jobs each agent runs now, by agent id, as "project/pipeline #number job" labels."""
+    job_runs = apps.get_model("process", "JobRun").objects.filter(agent__in=list(agents), status="running")
+    current: dict[int, list[str]] = {}
+    for job in job_runs.select_related("build__pipeline__project").order_by("id"):
+        pipeline = job.build.pipeline
+        current.setdefault(job.agent_id, []).append(
+            f"{pipeline.project.slug}/{pipeline.slug} #{job.build.number} {job.name}"
+        )
+    return current
 
 
 def node_group_list(project: Project) -> QuerySet[NodeGroup]:
