@@ -46,20 +46,25 @@ def epoch(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment else None
 
 
-def step_state(step: StepRun) -> engine.StepState:
+STEP_FIELDS = ("job_id", "job_attempt", "index", "step_id", "status", "attempt", "outputs", "env", "path",
+               "exit_code", "reason")
+
+
+def step_state(row: dict) -> engine.StepState:
+    """The engine's view of a started step, from a `StepRun.objects.values(*STEP_FIELDS)` row."""
     return engine.StepState(
-        index=step.index,
-        status=step.status,
-        attempt=max(step.attempt, 1),
-        outputs=step.outputs,
-        env=step.env,
-        path=tuple(step.path),
-        exit_code=step.exit_code,
-        reason=step.reason,
+        index=row["index"],
+        status=row["status"],
+        attempt=max(row["attempt"], 1),
+        outputs=row["outputs"],
+        env=row["env"],
+        path=tuple(row["path"]),
+        exit_code=row["exit_code"],
+        reason=row["reason"],
     )
 
 
-def job_state(job: JobRun, in_plan: bool, steps: list[StepRun]) -> engine.JobState:
+def job_state(job: JobRun, in_plan: bool, steps: list[dict]) -> engine.JobState:
     return engine.JobState(
         key=job.key,
         job_id=job.job_id,
@@ -68,26 +73,37 @@ def job_state(job: JobRun, in_plan: bool, steps: list[StepRun]) -> engine.JobSta
         matrix=None if in_plan else job.matrix,
         name=None if in_plan else job.name,
         outputs=job.outputs,
-        step_outputs={step.step_id: step.outputs for step in steps if step.step_id},
+        step_outputs={step["step_id"]: step["outputs"] for step in steps if step["step_id"]},
         cancel_requested=job.cancel_requested,
         started_at=epoch(job.started_at),
     )
 
 
-def load_state(build: Build) -> engine.BuildState:
-    plan_keys = {job["key"] for stage in build.plan["stages"] for job in stage["jobs"]}
-    job_rows = list(build.jobs.order_by("id"))
+def started_steps(build: Build, job_rows: list[JobRun]) -> dict[int, list[dict]]:
+    """The started steps of each job's current attempt, by job row id, in step order."""
     attempts = {job.id: job.attempt for job in job_rows}
-    steps_by_job: dict[int, list[StepRun]] = {}
-    for step in StepRun.objects.filter(job__build=build).order_by("index"):
-        if step.job_attempt == attempts.get(step.job_id):
-            steps_by_job.setdefault(step.job_id, []).append(step)
-    jobs = {job.key: job_state(job, job.key in plan_keys, steps_by_job.get(job.id, [])) for job in job_rows}
+    rows = StepRun.objects.filter(job__build=build).exclude(status=Status.PENDING).order_by("index")
+    steps: dict[int, list[dict]] = {}
+    for row in rows.values(*STEP_FIELDS):
+        if row["job_attempt"] == attempts.get(row["job_id"]):
+            steps.setdefault(row["job_id"], []).append(row)
+    return steps
+
+
+def load_state(build: Build, job_rows: list[JobRun] | None = None) -> tuple[engine.BuildState, dict]:
+    """The build's state for the decisions, and the started steps of each job (by job row id)."""
+    plan_keys = {job["key"] for stage in build.plan["stages"] for job in stage["jobs"]}
+    job_rows = list(build.jobs.order_by("id")) if job_rows is None else job_rows
+    steps_by_job = started_steps(build, job_rows)
+    jobs = {
+        job.key: job_state(job, job.key in plan_keys, steps_by_job.get(job.id, []))
+        for job in job_rows
+    }
     stages = tuple(
         engine.StageState(index=stage.index, status=stage.status, reason=stage.reason)
         for stage in build.stages.order_by("index")
     )
-    return engine.BuildState(
+    state = engine.BuildState(
         stages=stages,
         jobs=jobs,
         static=build_static_contexts(build),
@@ -95,6 +111,7 @@ def load_state(build: Build) -> engine.BuildState:
         reason=build.reason,
         cancel_requested=build.cancel_requested_at is not None,
     )
+    return state, steps_by_job
 
 
 def plan_steps(plan_job: dict) -> list[dict]:
@@ -227,7 +244,7 @@ def build_advance(build_id: int) -> None:
                 return
             build.status = Status.PENDING
             build.save(update_fields=["status"])
-        state = load_state(build)
+        state, _ = load_state(build)
         changes = engine.decide_build(build.plan, state, time.time())
         writer = ChangeWriter(build, dj_timezone.now())
         for change in changes:

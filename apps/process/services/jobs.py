@@ -16,7 +16,7 @@ from apps.log.services import log_lines_append
 from apps.process import engine
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import JobRun, StepRun
-from apps.process.services.engine import job_state, load_state
+from apps.process.services.engine import job_state, load_state, step_state
 from apps.process.services.events import emit_build_advance
 
 STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
@@ -33,12 +33,11 @@ def build_secrets(build) -> dict:
     return secrets
 
 
-def job_for_agent(*, agent, job_id) -> JobRun:
-    job = (
-        JobRun.objects.select_related("build__pipeline__project")
-        .filter(id=int(job_id) if str(job_id).isdigit() else -1, agent=agent)
-        .first()
-    )
+def job_for_agent(*, agent, job_id, lock: bool = False) -> JobRun:
+    jobs = JobRun.objects.select_related("build__pipeline__project")
+    if lock:
+        jobs = jobs.select_for_update(of=("self",))
+    job = jobs.filter(id=int(job_id) if str(job_id).isdigit() else -1, agent=agent).first()
     if job is None:
         raise NotFound("no such job for this agent")
     return job
@@ -124,24 +123,18 @@ def step_record(job: JobRun, completed: dict) -> None:
     step.save()
 
 
-def step_states(job: JobRun) -> list[engine.StepState]:
-    from apps.process.services.engine import step_state
-
-    rows = StepRun.objects.filter(job=job, job_attempt=job.attempt).exclude(status=Status.PENDING)
-    return [step_state(row) for row in rows.order_by("index")]
-
-
 def job_decide(job: JobRun, runner: dict):
+    """(decision, plan job, contexts, started steps) for the job's next step."""
     build = job.build
-    state = load_state(build)
+    state, steps_by_job = load_state(build)
     job_state = state.jobs[job.key]
     plan_job = engine.PlanIndex(build.plan).plan_job(job_state)
-    steps = step_states(job)
+    steps = [step_state(row) for row in steps_by_job.get(job.id, [])]
     contexts = engine.job_contexts(
         plan=build.plan, build=state, job=job_state, steps=steps, runner=runner, secrets=build_secrets(build)
     )
     decision = engine.decide_next_step(build.plan, plan_job, steps, contexts, job.cancel_requested)
-    return decision, plan_job, contexts
+    return decision, plan_job, contexts, steps
 
 
 def step_mark(job: JobRun, index: int, **fields) -> None:
@@ -151,9 +144,8 @@ def step_mark(job: JobRun, index: int, **fields) -> None:
 def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None) -> dict:
     """Record the completed step and answer the next one, `done`, or `cancel`."""
     with transaction.atomic():
-        job = job_for_agent(agent=agent, job_id=job_id)
-        job = JobRun.objects.select_for_update().select_related("build__pipeline__project").get(id=job.id)
-        if runner:
+        job = job_for_agent(agent=agent, job_id=job_id, lock=True)
+        if runner and runner != job.runner:
             job.runner = runner
             JobRun.objects.filter(id=job.id).update(runner=runner)
         if completed:
@@ -161,7 +153,7 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
         if job.status != Status.RUNNING:
             return {"cancel": True}
         for _ in range(10_000):
-            decision, plan_job, contexts = job_decide(job, job.runner or {})
+            decision, *_ = job_decide(job, job.runner or {})
             if isinstance(decision, engine.RunStep):
                 step_mark(
                     job,
@@ -201,15 +193,12 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
 def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
     """End the job: its status comes from its steps (the agent's word only when they say nothing)."""
     with transaction.atomic():
-        job = job_for_agent(agent=agent, job_id=job_id)
-        job = JobRun.objects.select_for_update().select_related("build__pipeline__project").get(id=job.id)
+        job = job_for_agent(agent=agent, job_id=job_id, lock=True)
         if job.status != Status.RUNNING:
             return
-        decision, plan_job, contexts = job_decide(job, job.runner or {})
-        final, reason = engine.job_status_from_steps(
-            plan_job, step_states(job), contexts, job.cancel_requested
-        )
-        if not step_states(job) and status in STEP_STATUSES and status != Status.SUCCEEDED:
+        _, plan_job, contexts, steps = job_decide(job, job.runner or {})
+        final, reason = engine.job_status_from_steps(plan_job, steps, contexts, job.cancel_requested)
+        if not steps and status in STEP_STATUSES and status != Status.SUCCEEDED:
             final, reason = status, error or f"the agent reported {status}"
         StepRun.objects.filter(
             job=job, job_attempt=job.attempt, status__in=[Status.PENDING, Status.RUNNING]
