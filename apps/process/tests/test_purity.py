@@ -1,5 +1,6 @@
-"""The language is pure Python: besides the standard library it imports only PyYAML and croniter,
-and importing it loads no framework and no network module."""
+"""The language, its expressions and the engine's decisions are pure Python: they import the
+standard library (no network module) and only the third-party packages named here, and importing
+them loads no framework (STYLE.md, convention 2)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import apps.process.language as language
+import pytest
 
-PACKAGE = Path(language.__file__).parent
-REPOSITORY = PACKAGE.parents[2]
-ALLOWED_THIRD_PARTY = {"yaml", "croniter"}
+REPOSITORY = Path(__file__).resolve().parents[3]
 FORBIDDEN = {"django", "celery", "kombu", "redis", "channels", "rest_framework", "requests", "httpx"}
 NETWORK = {"socket", "ssl", "http", "urllib", "asyncio"}
+PACKAGES = {
+    # package: (third-party packages it may import, other project packages it may import)
+    "apps.process.language.expressions": (set(), ()),
+    "apps.process.language": ({"yaml", "croniter"}, ()),
+    "apps.process.engine": (set(), ("apps.process.language",)),
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -28,20 +33,27 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_modules_import_only_the_standard_library_pyyaml_and_croniter():
-    files = sorted(PACKAGE.glob("*.py"))
-    assert len(files) > 5
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_modules_import_only_what_is_allowed(package):
+    third_party, project = PACKAGES[package]
+    files = sorted((REPOSITORY / package.replace(".", "/")).glob("*.py"))
+    assert len(files) > 3
     for path in files:
         for name in imported_modules(path):
             top = name.split(".")[0]
-            allowed = (top in sys.stdlib_module_names and top not in NETWORK) or top in ALLOWED_THIRD_PARTY
+            allowed = (
+                (top in sys.stdlib_module_names and top not in NETWORK)
+                or top in third_party
+                or name.startswith(project)
+            )
             assert allowed, f"{path.name} imports {name}"
 
 
-def test_importing_the_language_loads_no_framework_or_network_module():
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_importing_and_using_it_loads_no_framework_or_network_module(package):
     code = (
-        "import sys, apps.process.language\n"
-        "apps.process.language.validate("
+        f"import sys, {package}, apps.process.language\n"
+        "apps.process.language.compile_pipeline("
         "'on: {schedule: [{cron: \"0 3 * * *\"}]}\\njobs: {a: {steps: [{run: x}]}}')\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(FORBIDDEN | NETWORK)!r}))"
     )
