@@ -10,13 +10,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.environment.models import Agent
 from apps.environment.selectors import agent_pool_names
-from apps.process.choices import Status
-from apps.process.models import JobRun
+from apps.process.choices import TERMINAL_STATUSES, Status
+from apps.process.models import Build, JobRun
 from apps.process.services.events import emit_build_advance
 
 CLAIM_WINDOW = 200
@@ -76,8 +76,19 @@ def jobs_heartbeat(*, agent: Agent, running_job_ids: list) -> list[str]:
     return [str(job_id) for job_id in stop.values_list("id", flat=True)]
 
 
+def stalled_build_ids() -> set[int]:
+    """Unfinished builds that nothing is moving on: no job queued or running (the event that would
+    advance them was lost with a worker, a broker or a failed publish), or a cancel not yet applied.
+    Reviews and gates wait for people, so they are left alone unless canceled."""
+    active = JobRun.objects.filter(build=OuterRef("pk"), status__in=(Status.QUEUED, Status.RUNNING))
+    unfinished = Build.objects.exclude(status__in=TERMINAL_STATUSES).annotate(busy=Exists(active))
+    idle = Q(busy=False, status__in=(Status.PENDING, Status.QUEUED, Status.RUNNING))
+    return set(unfinished.filter(idle | Q(cancel_requested_at__isnull=False)).values_list("id", flat=True))
+
+
 def jobs_sweep(*, now=None) -> int:
-    """Fail the jobs whose agent vanished (lease expired) and those no agent took in time."""
+    """Fail the jobs whose agent vanished (lease expired) and those no agent took in time, and move
+    on the builds a lost event left behind (`build_advance` is idempotent, so an extra one is harmless)."""
     now = now or timezone.now()
     queue_deadline = now - timedelta(seconds=settings.DEVOPS_QUEUE_TIMEOUT_SECONDS)
     lost = JobRun.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now)
@@ -100,6 +111,7 @@ def jobs_sweep(*, now=None) -> int:
             + (f" in pool '{job.pool}'" if job.pool else "")
             + f" took the job within {settings.DEVOPS_QUEUE_TIMEOUT_SECONDS} s",
         )
+    builds |= stalled_build_ids()
     with transaction.atomic():
         for build_id in builds:
             emit_build_advance(build_id)

@@ -13,6 +13,14 @@ if harness.redis_url():
     app.conf.broker_transport_options = {"global_keyprefix": harness.broker_key_prefix()}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def broker_namespace():
+    """With REDIS_URL, this pytest process's broker keys are removed when the session ends."""
+    yield
+    if harness.redis_url():
+        harness.purge_broker(harness.broker_key_prefix(), bindings=True)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield

@@ -17,6 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,14 +72,15 @@ def database_url() -> str:
     return f"postgres://{host}/{db['NAME']}"
 
 
-def purge_broker(prefix: str) -> None:
-    """Drop the messages an earlier test left in this process's broker namespace (not the bindings)."""
+def purge_broker(prefix: str, *, bindings: bool = False) -> None:
+    """Drop the messages an earlier test left in this process's broker namespace; with `bindings`,
+    every key of the namespace (at the end of the session)."""
     import redis
 
     client = redis.Redis.from_url(redis_url())
     try:
         for key in client.scan_iter(match=prefix + "*"):
-            if b"_kombu.binding." not in key:
+            if bindings or b"_kombu.binding" not in key:
                 client.delete(key)
     finally:
         client.close()
@@ -147,13 +150,9 @@ class Child:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
     def signal_group(self, signum: int) -> None:
-        if self.process is None:
+        """Signal the process group while its leader is not reaped (so its id cannot be reused)."""
+        if self.process is None or self.process.returncode is not None:
             return
         try:
             os.killpg(self.process.pid, signum)
@@ -161,20 +160,18 @@ class Child:
             pass
 
     def kill(self) -> None:
-        """SIGKILL the whole process group at once and reap it."""
+        """SIGKILL the whole process group at once and reap its leader."""
         self.signal_group(signal.SIGKILL)
         if self.process is not None:
             self.process.wait(timeout=10)
 
-    def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL whatever is left after `grace` seconds."""
-        if self.alive:
-            self.signal_group(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                pass
-        self.kill()
+    def wait(self, timeout: float) -> bool:
+        """True once the process has exited (within `timeout` seconds)."""
+        try:
+            self.process.wait(timeout=max(timeout, 0.01))
+            return True
+        except subprocess.TimeoutExpired:
+            return False
 
     def tail(self, lines: int = 60) -> str:
         try:
@@ -182,6 +179,37 @@ class Child:
         except OSError:
             return ""
         return "\n".join(text.splitlines()[-lines:])
+
+
+class ApiClient:
+    """The REST API over real HTTP as a signed-in user (a session made in the database)."""
+
+    def __init__(self, url: str, user):
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.sessions.backends.db import SessionStore
+
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        csrf = uuid.uuid4().hex
+        self.url = url
+        self.headers = {
+            "Cookie": f"sessionid={session.session_key}; csrftoken={csrf}",
+            "X-CSRFToken": csrf,
+            "Content-Type": "application/json",
+        }
+
+    def post(self, path: str, body: dict | None = None) -> tuple[int, dict]:
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body or {}).encode(), headers=self.headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
 
 
 @dataclass
@@ -317,6 +345,9 @@ class Cluster:
             started.append(handle)
         return started
 
+    def api(self, user) -> ApiClient:
+        return ApiClient(self.url, user)
+
     def agent_of(self, job) -> AgentHandle:
         return next(handle for handle in self.agents if handle.agent.id == job.agent_id)
 
@@ -340,22 +371,21 @@ class Cluster:
     # teardown
 
     def close(self) -> None:
+        """Agents first (SIGTERM lets them stop their steps), then the rest; then SIGKILL every
+        process that still carries this cluster's mark (steps of a killed agent included)."""
         for handle in self.agents:
-            if handle.child.alive:
-                handle.child.signal_group(signal.SIGTERM)
+            handle.child.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + 3
         for handle in self.agents:
-            try:
-                handle.child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                pass
+            handle.child.wait(deadline - time.monotonic())
         for child in reversed(self.children):
-            child.kill() if child.process.poll() is None else child.signal_group(signal.SIGKILL)
-        for pid in marked_pids(self.mark):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            child.kill()
+        for _ in range(2):
+            for pid in marked_pids(self.mark):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def logs(self) -> str:
         return "\n".join(f"==== {child.name} ({child.log_path})\n{child.tail()}" for child in self.children)
@@ -370,3 +400,18 @@ def job_statuses(build: Build) -> dict:
         job_id: [job.status for job in jobs] if jobs[0].matrix is not None else jobs[0].status
         for job_id, jobs in grouped.items()
     }
+
+
+def wait_until(check, timeout: float, what: str):
+    """Poll `check` until it returns something true, and return that."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not {what} within {timeout} s"
+        time.sleep(0.05)
+    return result
+
+
+def log_stored(build: Build, key: str, text: str) -> bool:
+    from apps.log.models import LogLine
+
+    return LogLine.objects.filter(job__build=build, job__key=key, text=text).exists()

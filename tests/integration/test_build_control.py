@@ -1,4 +1,4 @@
-"""Canceling a running build and retrying a failed one, with real processes."""
+"""Canceling a running build and retrying a failed one through the REST API of the real server."""
 
 import time
 
@@ -6,8 +6,8 @@ import pytest
 
 from apps.log.models import LogLine
 from apps.process.models import StepRun
-from apps.process.services.builds import build_cancel, build_retry, build_start
-from tests.integration.harness import group_alive, job_statuses
+from apps.process.services.builds import build_start
+from tests.integration.harness import group_alive, job_statuses, log_stored, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -52,36 +52,27 @@ jobs:
 """
 
 
-def wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"not {what} within {timeout} s"
-        time.sleep(0.05)
-    return result
-
-
 def test_cancel_stops_the_running_job_and_still_runs_finally(cluster, make_pipeline, owner):
     pipeline = make_pipeline("long", CANCELED_PIPELINE)
     cluster.start()
     build = build_start(pipeline=pipeline, user=owner)
     cluster.start_agents(1)
-    wait_until(
-        lambda: LogLine.objects.filter(job__build=build, job__key="long", text="started").exists(),
-        30, "started",
-    )
+    wait_until(lambda: log_stored(build, "long", "started"), 30, "started")
     job = build.jobs.get(key="long")
     pgid = int((cluster.agent_of(job).workspace(job) / "long.pid").read_text())
     assert group_alive(pgid)
 
     requested = time.monotonic()
-    build_cancel(build=build, user=owner)
+    cancel = f"/api/v1/projects/it/pipelines/long/builds/{build.number}/cancel/"
+    status, body = cluster.api(owner).post(cancel)
+    assert (status, body["status"]) == (200, "running")
     wait_until(lambda: not group_alive(pgid), 10, "killed")
     killed_after = time.monotonic() - requested
     job = wait_until(lambda: build.jobs.filter(key="long", status="canceled").first(), 10, "canceled")
     canceled_after = time.monotonic() - requested
 
     build = cluster.wait_build(build, timeout=30)
-    assert killed_after < 2.5
+    assert killed_after < 2.0
     assert canceled_after < 5
     assert job_statuses(build) == {"long": "canceled", "cleanup": "succeeded"}
     assert build.status == "canceled"
@@ -101,7 +92,9 @@ def test_retry_of_a_failed_build_runs_only_what_did_not_succeed(cluster, make_pi
     )
     good_finished = build.jobs.get(key="good").finished_at
 
-    build = build_retry(build=build, user=owner, only_failed=True)
+    retry = f"/api/v1/projects/it/pipelines/flaky/builds/{build.number}/retry/"
+    status, body = cluster.api(owner).post(retry, {"only_failed": True})
+    assert (status, body["attempt"]) == (200, 2)
     build = cluster.wait_build(build, timeout=30)
 
     assert (build.status, build.attempt) == ("succeeded", 2)

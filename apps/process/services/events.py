@@ -2,6 +2,7 @@
 the concurrency groups that decide when a queued build may start."""
 
 from django.db import transaction
+from django.db.models import Q
 
 from apps.dispatch.wakeup import notify_jobs_queued
 from apps.process.choices import Status
@@ -25,11 +26,12 @@ def group_builds(build: Build):
 
 
 def concurrency_turn(build: Build) -> bool:
-    """A queued build may start when no build of its group holds it and none queued before it."""
-    others = group_builds(build)
-    if others.filter(status__in=HOLDING_GROUP).exists():
-        return False
-    return not others.filter(status__in=WAITING_IN_GROUP, id__lt=build.id).exists()
+    """A queued build may start when no build of its group holds it and none queued before it.
+
+    One query, so one snapshot: two workers advancing two queued builds at once cannot both see
+    the group free (with two queries, the earlier build could start between them)."""
+    ahead = Q(status__in=HOLDING_GROUP) | Q(status__in=WAITING_IN_GROUP, id__lt=build.id)
+    return not group_builds(build).filter(ahead).exists()
 
 
 def next_in_group(build: Build) -> Build | None:
