@@ -8,6 +8,7 @@ the value the Plan stores (the template text, or the normalised bare condition).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .expressions import (
     ContextName,
@@ -19,6 +20,7 @@ from .expressions import (
     uses_status_function,
     walk,
 )
+from .expressions.templates import parse_part, split_template
 from .schema import Reader, key_of, suggest
 from .yaml_source import YNode, YScalar, describe
 
@@ -70,14 +72,35 @@ def read_template_map(reader: Reader, node: YNode | None, what: str) -> dict[str
 
 
 def check_text(reader: Reader, node: YNode, text: str) -> None:
-    errors = check_template(text)
-    for error in errors:
-        _report_error(reader, node, error)
-    if errors:
+    expressions = _expressions_of(text)
+    if expressions is None:
+        for error in check_template(text):
+            _report_error(reader, node, error)
         return
-    for part in parse_template(text):
-        if not isinstance(part, str):
-            _check_contexts(reader, node, text, part)
+    for expression in expressions:
+        _check_contexts(reader, node, text, expression)
+
+
+def _expressions_of(text: str) -> list[str] | None:
+    """The source of each `${{ }}` of a template, or None when one of them does not parse."""
+    if not isinstance(text, str):
+        return None
+    expressions = []
+    try:
+        for content, offset, is_expression in split_template(text):
+            if is_expression:
+                parse_part(content, offset)
+                expressions.append(content)
+    except ExpressionError:
+        return None
+    return expressions
+
+
+@lru_cache(maxsize=4096)
+def is_valid_template(text: str) -> bool:
+    """Whether every `${{ }}` of a template parses. Cached: a job's name and labels are asked
+    about once per matrix combination."""
+    return not check_template(text)
 
 
 def read_condition(reader: Reader, node: YNode | None) -> str | None:
@@ -94,9 +117,7 @@ def read_condition(reader: Reader, node: YNode | None) -> str | None:
         _report_error(reader, node, error)
         return None
     if condition is not None:
-        _check_contexts(
-            reader, node, node.value if isinstance(node.value, str) else "", parse_expression(condition)
-        )
+        _check_contexts(reader, node, node.value if isinstance(node.value, str) else "", condition)
     return condition
 
 
@@ -112,20 +133,31 @@ def read_flag_or_condition(reader: Reader, node: YNode | None, default: bool) ->
     return default
 
 
-def template_contexts(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def template_contexts(text: str) -> frozenset[str]:
     """The contexts a (valid) template reads."""
     names: set[str] = set()
     for part in parse_template(text):
         if not isinstance(part, str):
             names.update(each.name.lower() for each in walk(part) if isinstance(each, ContextName))
-    return names
+    return frozenset(names)
 
 
-def _check_contexts(reader: Reader, node: YNode, text: str, tree) -> None:
-    for each in walk(tree):
-        if isinstance(each, ContextName) and each.name.lower() not in CONTEXTS:
-            message = f"unknown context '{each.name}'{suggest(each.name.lower(), CONTEXTS)}"
-            reader.report_at(node.path, *_position(node, _find_name(text, each.name)), message)
+def _check_contexts(reader: Reader, node: YNode, text: str, expression: str) -> None:
+    for name in _unknown_contexts(expression):
+        message = f"unknown context '{name}'{suggest(name.lower(), CONTEXTS)}"
+        reader.report_at(node.path, *_position(node, _find_name(text, name)), message)
+
+
+@lru_cache(maxsize=4096)
+def _unknown_contexts(expression: str) -> tuple[str, ...]:
+    """The context names a (valid) expression reads that are not contexts, in order. Cached: the
+    same few expressions appear all over a pipeline."""
+    return tuple(
+        each.name
+        for each in walk(parse_expression(expression))
+        if isinstance(each, ContextName) and each.name.lower() not in CONTEXTS
+    )
 
 
 def _find_name(text: str, name: str) -> int:

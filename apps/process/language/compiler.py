@@ -2,11 +2,20 @@
 
 One pass reads the whole pipeline, reporting each problem as it goes and building the Plan beside;
 `validate` keeps the problems, `compile_pipeline` keeps the Plan when there are none.
+
+The positioned tree and the Plan hold no reference cycles, so Python's cycle collector can only
+spend time walking them while they grow: a quarter of the time of a 500 KB pipeline, half of it at
+2 MB (the cost grows faster than the file). It is paused while one pipeline is analysed, and turned
+back on afterwards if it was on; anything else that leaves garbage cycles meanwhile (the collector is
+process-wide) has them collected then. Memory is still freed as usual, by reference counting.
 """
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .checks import read_condition, read_flag_or_condition, read_template, read_template_map, read_templates
@@ -62,13 +71,26 @@ def analyse(
     inputs: dict | None = None,
     variables: dict | None = None,
 ) -> tuple[dict | None, list[Problem]]:
-    root, problems = load_source(text)
-    if root is None:
-        return None, problems
-    reader = Reader()
-    reader.problems.extend(problems)
-    plan = _Compiler(reader, filename, trigger, inputs, variables).pipeline(root)
-    return plan, sorted_problems(reader.problems)
+    with _cycle_collector_paused():
+        root, problems = load_source(text)
+        if root is None:
+            return None, problems
+        reader = Reader()
+        reader.problems.extend(problems)
+        plan = _Compiler(reader, filename, trigger, inputs, variables).pipeline(root)
+        return plan, sorted_problems(reader.problems)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @dataclass

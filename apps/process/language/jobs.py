@@ -1,5 +1,6 @@
 """Jobs: one Plan entry per matrix combination (or one deferred entry for a matrix given as an
-expression), with `runs-on` and `name` rendered from the build's static contexts."""
+expression), with `runs-on` and `name` rendered from the build's static contexts. The entries of one
+job share what does not vary between combinations (steps, env, outputs): the Plan is read-only."""
 
 from __future__ import annotations
 
@@ -7,16 +8,17 @@ import re
 from dataclasses import dataclass, field
 
 from .checks import (
+    is_valid_template,
     read_condition,
     read_flag_or_condition,
     read_template,
     read_template_map,
     template_contexts,
 )
-from .expressions import ExpressionError, check_template
+from .expressions import ExpressionError
 from .graph import Need
 from .matrix import MatrixSpec, read_matrix
-from .plan import clone, is_static, render_job_name, render_labels
+from .plan import is_static, render_job_name, render_labels
 from .schema import JOB, RUNS_ON, STRATEGY, Reader
 from .steps import RunDefaults, read_run_defaults, read_steps
 from .yaml_source import YMap, YNode, YScalar, YSeq, describe
@@ -95,22 +97,27 @@ def _entries(
         )
         template["runs_on"]["labels"] = _labels(reader, runs_on, None, contexts, keep_matrix=deferred)
         return [template]
-    entries = []
-    for number, combination in enumerate(matrix.combinations):
-        entry = clone(template)
-        entry.update(key=f"{template['id']}.{number}", matrix=combination)
-        entry["name"] = _name(reader, name, combination, name_node, contexts)
-        entry["runs_on"]["labels"] = _labels(reader, runs_on, combination, contexts, keep_matrix=False)
-        entries.append(entry)
-    return entries
+    return [
+        {
+            **template,
+            "key": f"{template['id']}.{number}",
+            "matrix": combination,
+            "name": _name(reader, name, combination, name_node, contexts),
+            "runs_on": {
+                "labels": _labels(reader, runs_on, combination, contexts, keep_matrix=False),
+                "pool": runs_on.pool,
+            },
+        }
+        for number, combination in enumerate(matrix.combinations)
+    ]
 
 
-def _mentions(text: str) -> set[str]:
-    return template_contexts(text) if not check_template(text) else set()
+def _mentions(text: str) -> frozenset[str]:
+    return template_contexts(text) if is_valid_template(text) else frozenset()
 
 
 def _name(reader: Reader, name: str, combination: dict | None, node: YNode, contexts: dict) -> str:
-    if check_template(name):
+    if not is_valid_template(name):
         return name
     try:
         return render_job_name(name, combination, contexts)
@@ -124,7 +131,7 @@ def _labels(
 ) -> list[str]:
     labels: list[str] = []
     for label, node in runs_on.labels:
-        if check_template(label) or (keep_matrix and "matrix" in _mentions(label)):
+        if not is_valid_template(label) or (keep_matrix and "matrix" in _mentions(label)):
             labels.append(label)
             continue
         try:
@@ -175,4 +182,4 @@ def _label_nodes(reader: Reader, node: YNode | None) -> list[tuple[str, YNode]]:
 
 
 def _static_label(label: str) -> bool:
-    return bool(check_template(label)) or is_static(label)
+    return not is_valid_template(label) or is_static(label)

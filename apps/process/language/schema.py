@@ -184,20 +184,18 @@ class Reader:
         spelled: dict[str, str] = {}
         for entry in node.entries:
             canonical = spec.aliases.get(entry.key, entry.key)
-            where = (entry.value.path, entry.line, entry.column)
             if canonical in spec.keys:
                 if canonical in fields:
-                    self.report_at(
-                        *where, f"'{entry.key}' repeats '{spelled[canonical]}' (an alias); keep one"
-                    )
+                    message = f"'{entry.key}' repeats '{spelled[canonical]}' (an alias); keep one"
+                    self.report_key(entry, message)
                     continue
                 fields[canonical] = entry.value
                 spelled[canonical] = entry.key
             elif entry.key in spec.unsupported:
-                self.report_at(*where, f"'{entry.key}' {spec.unsupported[entry.key]}")
+                self.report_key(entry, f"'{entry.key}' {spec.unsupported[entry.key]}")
             else:
                 hint = suggest(entry.key, (*spec.keys, *spec.aliases))
-                self.report_at(*where, f"unknown key '{entry.key}' in {spec.what}{hint}")
+                self.report_key(entry, f"unknown key '{entry.key}' in {spec.what}{hint}")
         for key in spec.required:
             if key not in fields:
                 self.report(node, f"{spec.what} is missing required key '{key}'")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -38,6 +39,8 @@ _CoreBooleanResolver.add_implicit_resolver(
     _TAG + "bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 _RESOLVER = _CoreBooleanResolver()
+_IMPLIED_BY_FIRST = _CoreBooleanResolver.yaml_implicit_resolvers
+_STR = _TAG + "str"
 _CONSTRUCTOR = SafeConstructor()
 _CONSTRUCT = {
     "null": SafeConstructor.construct_yaml_null,
@@ -59,10 +62,27 @@ def marked(mark, message: str, path: str = "") -> Problem:
     return Problem(path, mark.line + 1, mark.column + 1, message)
 
 
-@dataclass
+def scalar_tag(event: yaml.ScalarEvent) -> str:
+    """The scalar's own tag, or the one its plain text implies; quoted and block text is a string.
+    Only plain text whose first character can start a number, null, boolean or merge key goes
+    through the resolver's regular expressions."""
+    if event.tag not in (None, "!"):
+        return event.tag
+    if event.implicit[0] and event.value[:1] in _IMPLIED_BY_FIRST:
+        return _implied_tag(event.value)
+    return _STR
+
+
+@lru_cache(maxsize=1024)
+def _implied_tag(plain: str) -> str:
+    return _RESOLVER.resolve(yaml.ScalarNode, plain, (True, False))
+
+
+@dataclass(slots=True)
 class _Frame:
     node: YMap | YSeq
     anchor: str | None
+    is_mapping: bool
     size: int = 1
     height: int = 1
     key: tuple | None = None
@@ -86,22 +106,25 @@ class TreeBuilder:
         self.root: YNode | None = None
 
     def build(self, events) -> YNode | None:
+        handlers = {
+            yaml.ScalarEvent: self._scalar,
+            yaml.MappingStartEvent: self._open,
+            yaml.SequenceStartEvent: self._open,
+            yaml.MappingEndEvent: self._close,
+            yaml.SequenceEndEvent: self._close,
+            yaml.AliasEvent: self._alias,
+            yaml.DocumentStartEvent: self._document,
+        }
         for event in events:
-            if isinstance(event, yaml.ScalarEvent):
-                self._scalar(event)
-            elif isinstance(event, yaml.CollectionStartEvent):
-                self._open(event)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                self._close()
-            elif isinstance(event, yaml.AliasEvent):
-                self._alias(event)
-            elif isinstance(event, yaml.DocumentStartEvent):
-                self.documents += 1
-                if self.documents > 1:
-                    raise Refused(
-                        marked(event.start_mark, "a pipeline is one YAML document (found a second '---')")
-                    )
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
         return self.root
+
+    def _document(self, event: yaml.DocumentStartEvent) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise Refused(marked(event.start_mark, "a pipeline is one YAML document (found a second '---')"))
 
     def _count(self, size: int, mark, path: str) -> None:
         self.nodes += size
@@ -112,26 +135,22 @@ class TreeBuilder:
     def _at_key(self) -> _Frame | None:
         """The mapping frame waiting for a key, if the next node is a key."""
         frame = self.stack[-1] if self.stack else None
-        return frame if isinstance(frame.node if frame else None, YMap) and frame.key is None else None
+        return frame if frame is not None and frame.is_mapping and frame.key is None else None
 
     def _next_path(self) -> str:
         if not self.stack:
             return ""
         frame = self.stack[-1]
-        if isinstance(frame.node, YSeq):
+        if not frame.is_mapping:
             return child_path(frame.node.path, len(frame.node.items))
         if frame.key is None or frame.key is _INVALID_KEY or frame.key[3]:
             return frame.node.path
         return child_path(frame.node.path, frame.key[0])
 
     def _scalar(self, event: yaml.ScalarEvent) -> None:
-        tag = (
-            event.tag
-            if event.tag not in (None, "!")
-            else _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
-        )
-        key_frame = self._at_key()
+        tag = scalar_tag(event)
         mark = event.start_mark
+        key_frame = self._at_key()
         if key_frame is not None:
             self._count(1, mark, key_frame.node.path)
             key_frame.size += 1
@@ -139,7 +158,8 @@ class TreeBuilder:
             return
         path = self._next_path()
         raw = self.source[mark.index : event.end_mark.index]
-        node = YScalar(path, mark.line + 1, mark.column + 1, self._value(event, tag, path), raw, event.style)
+        value = event.value if tag == _STR else self._value(event, tag, path)
+        node = YScalar(path, mark.line + 1, mark.column + 1, value, raw, event.style)
         self._count(1, mark, path)
         if event.anchor:
             self.anchors[event.anchor] = (node, 1, 1)
@@ -165,14 +185,15 @@ class TreeBuilder:
         if event.tag not in _COLLECTION_TAGS:
             self.problems.append(marked(mark, f"unsupported YAML tag '{event.tag}'", path))
         self._count(1, mark, path)
-        kind = YMap if isinstance(event, yaml.MappingStartEvent) else YSeq
-        self.stack.append(_Frame(kind(path, mark.line + 1, mark.column + 1), event.anchor))
+        is_mapping = isinstance(event, yaml.MappingStartEvent)
+        node = (YMap if is_mapping else YSeq)(path, mark.line + 1, mark.column + 1)
+        self.stack.append(_Frame(node, event.anchor, is_mapping))
         if event.anchor:
             self.open_anchors.add(event.anchor)
 
-    def _close(self) -> None:
+    def _close(self, event: yaml.CollectionEndEvent) -> None:
         frame = self.stack.pop()
-        if isinstance(frame.node, YMap) and frame.merges:
+        if frame.merges:
             self._merge(frame)
         if frame.anchor:
             self.anchors[frame.anchor] = (frame.node, frame.size, frame.height)
@@ -217,7 +238,7 @@ class TreeBuilder:
         frame = self.stack[-1]
         frame.size += size
         frame.height = max(frame.height, height + 1)
-        if isinstance(frame.node, YSeq):
+        if not frame.is_mapping:
             frame.node.items.append(node)
             return
         if frame.key is None:

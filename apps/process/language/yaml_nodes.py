@@ -1,12 +1,12 @@
 """The positioned YAML tree: mappings, lists and scalars that know their dotted path and their
-1-based line and column."""
+1-based line and column. The classes are slotted: a large pipeline has tens of thousands of nodes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YNode:
     path: str
     line: int
@@ -18,7 +18,7 @@ class YNode:
         raise NotImplementedError
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YScalar(YNode):
     value: object = None
     raw: str = ""
@@ -47,7 +47,7 @@ class YScalar(YNode):
         return self.line + 1 + row, indent + 1 + len(before) - (before.rfind("\n") + 1)
 
 
-@dataclass
+@dataclass(slots=True)
 class YEntry:
     key: str
     line: int
@@ -55,7 +55,7 @@ class YEntry:
     value: YNode
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YMap(YNode):
     entries: list[YEntry] = field(default_factory=list)
 
@@ -71,7 +71,7 @@ class YMap(YNode):
         return None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class YSeq(YNode):
     items: list[YNode] = field(default_factory=list)
 

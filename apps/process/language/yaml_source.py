@@ -6,11 +6,16 @@ files over 1 MiB, invalid UTF-8, control characters (NUL, binary files), nesting
 levels, alias bombs (more than 100,000 nodes once aliases are expanded), recursive aliases and
 several documents; duplicate keys and unsupported tags are problems. Mapping keys are always their
 source text, so `on:` stays "on" (YAML 1.1 would make it `True`).
+
+The last few trees are kept, keyed by the text (and the limits): the server validates a pipeline
+then compiles it, and compiles the same version for every build, so the same text is read again.
+Readers never change a tree, so callers share it. `forget_sources()` empties the cache.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import yaml
 
@@ -21,6 +26,7 @@ from .yaml_nodes import YEntry, YMap, YNode, YScalar, YSeq, child_path, describe
 MAX_BYTES = 1 << 20
 MAX_NODES = 100_000
 MAX_DEPTH = 64
+CACHED_TREES = 4
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -36,6 +42,7 @@ __all__ = [
     "YSeq",
     "child_path",
     "describe",
+    "forget_sources",
     "load_source",
     "scalar_kind",
 ]
@@ -45,18 +52,31 @@ def load_source(text: str | bytes) -> tuple[YNode | None, list[Problem]]:
     """Parse pipeline text into a positioned tree; the tree is None when the file cannot be read."""
     try:
         source = _decode(text)
-        _check_characters(source)
-        builder = TreeBuilder(source, MAX_NODES, MAX_DEPTH)
-        root = builder.build(yaml.parse(source, Loader=_LOADER))
     except Refused as refused:
         return None, [refused.problem]
+    root, problems = _parse(source, MAX_NODES, MAX_DEPTH)
+    return root, list(problems)
+
+
+def forget_sources() -> None:
+    _parse.cache_clear()
+
+
+@lru_cache(maxsize=CACHED_TREES)
+def _parse(source: str, max_nodes: int, max_depth: int) -> tuple[YNode | None, tuple[Problem, ...]]:
+    try:
+        _check_characters(source)
+        builder = TreeBuilder(source, max_nodes, max_depth)
+        root = builder.build(yaml.parse(source, Loader=_LOADER))
+    except Refused as refused:
+        return None, (refused.problem,)
     except yaml.MarkedYAMLError as error:
-        return None, [_yaml_problem(error)]
+        return None, (_yaml_problem(error),)
     except yaml.YAMLError as error:
-        return None, [Problem("", 1, 1, f"YAML error: {error}")]
+        return None, (Problem("", 1, 1, f"YAML error: {error}"),)
     if root is None:
-        return None, [Problem("", 1, 1, "pipeline is empty")]
-    return root, builder.problems
+        return None, (Problem("", 1, 1, "pipeline is empty"),)
+    return root, tuple(builder.problems)
 
 
 def _decode(text: str | bytes) -> str:
