@@ -167,8 +167,6 @@ def job_cancel(*, job: JobRun, user) -> JobRun:
     return job
 
 
-RETRY_ALL = "all"
-RETRY_FAILED = "failed"
 RETRIED_STATUSES = frozenset({Status.FAILED, Status.CANCELED, Status.TIMED_OUT, Status.SKIPPED})
 
 
