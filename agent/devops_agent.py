@@ -157,7 +157,11 @@ def error_from_status(status: int, raw: bytes, what: str) -> Exception:
 
 
 class ApiClient:
-    """JSON over HTTP(S) to `/api/agent/v1/`; `call` retries transient failures with backoff."""
+    """JSON over HTTP(S) to `/api/agent/v1/`; `call` retries transient failures with backoff.
+
+    Each thread keeps one keep-alive connection to the server; a reused connection the server has
+    closed meanwhile is replaced and the request sent again once.
+    """
 
     def __init__(self, url: str, agent_id: str | None = None, secret: str | None = None,
                  timeout: float = 30.0):
@@ -165,6 +169,12 @@ class ApiClient:
         self.agent_id = agent_id
         self.secret = secret
         self.timeout = timeout
+        parts = urllib.parse.urlsplit(self.base_url)
+        self._https = parts.scheme == "https"
+        self._host, self._port, self._prefix = parts.hostname or "", parts.port, parts.path
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        self._proxied = bool(proxy) and not urllib.request.proxy_bypass(parts.netloc)
+        self._local = threading.local()
 
     def request(self, method: str, path: str, body: Any = None, *, timeout: float | None = None,
                 auth: bool = True) -> tuple[int, dict]:
@@ -175,21 +185,70 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
         if auth and self.agent_id:
             headers["Authorization"] = f"Agent {self.agent_id}:{self.secret}"
-        request = urllib.request.Request(self.base_url + API_PREFIX + path, data=data, headers=headers,
-                                         method=method)
         try:
-            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            raise error_from_status(exc.code, _read_quietly(exc), what) from None
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-            raise TransientError(f"{what}: {getattr(exc, 'reason', exc)}") from None
+            status, raw = self._exchange(method, self._prefix + API_PREFIX + path, data, headers,
+                                         timeout or self.timeout)
+        except (http.client.HTTPException, OSError) as exc:
+            raise TransientError(f"{what}: {exc}") from None
+        if not 200 <= status < 300:
+            raise error_from_status(status, raw, what)
         if status == 204 or not raw.strip():
             return status, {}
         try:
             return status, json.loads(raw)
         except ValueError:
             raise TransientError(f"{what}: the answer is not JSON") from None
+
+    def _exchange(self, method: str, target: str, data: bytes | None, headers: dict,
+                  timeout: float) -> tuple[int, bytes]:
+        if self._proxied:
+            return self._through_proxy(method, target, data, headers, timeout)
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            try:
+                return self._send(connection, method, target, data, headers, timeout)
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                pass
+        return self._send(self._connect(timeout), method, target, data, headers, timeout)
+
+    def _through_proxy(self, method: str, target: str, data: bytes | None, headers: dict,
+                       timeout: float) -> tuple[int, bytes]:
+        url = urllib.parse.urljoin(self.base_url, target)
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, _read_quietly(exc)
+        except urllib.error.URLError as exc:
+            raise ConnectionError(str(exc.reason)) from None
+
+    def _connect(self, timeout: float) -> http.client.HTTPConnection:
+        """A new connection without Nagle's delay: http.client sends headers and body apart."""
+        kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        connection = kind(self._host, self._port, timeout=timeout)
+        connection.connect()
+        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection
+
+    def _send(self, connection: http.client.HTTPConnection, method: str, target: str, data: bytes | None,
+              headers: dict, timeout: float) -> tuple[int, bytes]:
+        self._local.connection = None
+        try:
+            connection.timeout = timeout
+            if connection.sock is not None:
+                connection.sock.settimeout(timeout)
+            connection.request(method, target, body=data, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+        except BaseException:
+            connection.close()
+            raise
+        if response.will_close:
+            connection.close()
+        else:
+            self._local.connection = connection
+        return response.status, raw
 
     def call(self, method: str, path: str, body: Any = None, *, timeout: float | None = None,
              stop: threading.Event | None = None, attempts: int | None = None) -> tuple[int, dict]:

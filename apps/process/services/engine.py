@@ -11,6 +11,7 @@ from dataclasses import fields
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone as dj_timezone
 
 from apps.process import engine
@@ -79,10 +80,14 @@ def job_state(job: JobRun, in_plan: bool, steps: list[dict]) -> engine.JobState:
     )
 
 
-def started_steps(build: Build, job_rows: list[JobRun]) -> dict[int, list[dict]]:
-    """The started steps of each job's current attempt, by job row id, in step order."""
+def started_steps(
+    build: Build, job_rows: list[JobRun], full_job_id: int | None = None
+) -> dict[int, list[dict]]:
+    """The started steps of each job's current attempt, by job row id, in step order: every one of
+    job `full_job_id`, only those with a step id (whose outputs other jobs read) of the rest."""
     attempts = {job.id: job.attempt for job in job_rows}
     rows = StepRun.objects.filter(job__build=build).exclude(status=Status.PENDING).order_by("index")
+    rows = rows.filter(Q(job_id=full_job_id) | ~Q(step_id=""))
     steps: dict[int, list[dict]] = {}
     for row in rows.values(*STEP_FIELDS):
         if row["job_attempt"] == attempts.get(row["job_id"]):
@@ -90,11 +95,13 @@ def started_steps(build: Build, job_rows: list[JobRun]) -> dict[int, list[dict]]
     return steps
 
 
-def load_state(build: Build, job_rows: list[JobRun] | None = None) -> tuple[engine.BuildState, dict]:
-    """The build's state for the decisions, and the started steps of each job (by job row id)."""
+def load_state(
+    build: Build, job_rows: list[JobRun] | None = None, full_job_id: int | None = None
+) -> tuple[engine.BuildState, dict]:
+    """The build's state for the decisions, and the started steps by job row id (see `started_steps`)."""
     plan_keys = {job["key"] for stage in build.plan["stages"] for job in stage["jobs"]}
     job_rows = list(build.jobs.order_by("id")) if job_rows is None else job_rows
-    steps_by_job = started_steps(build, job_rows)
+    steps_by_job = started_steps(build, job_rows, full_job_id)
     jobs = {
         job.key: job_state(job, job.key in plan_keys, steps_by_job.get(job.id, []))
         for job in job_rows

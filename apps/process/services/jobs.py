@@ -7,6 +7,7 @@ These are the process side of the agent protocol (docs/agent-protocol.md); the v
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -103,30 +104,26 @@ def step_record(job: JobRun, completed: dict) -> None:
     status = completed.get("status")
     if status not in STEP_STATUSES:
         status = Status.FAILED
-    step = StepRun.objects.filter(
-        job=job, job_attempt=job.attempt, index=int(completed.get("index", -1))
-    ).first()
-    if step is None or (
-        step.status in TERMINAL_STATUSES and step.attempt >= int(completed.get("attempt", 1))
-    ):
-        return
-    step.status = status
-    step.outcome = status
-    step.attempt = int(completed.get("attempt", 1))
-    step.exit_code = completed.get("exit_code")
-    step.outputs = {str(k): str(v) for k, v in (completed.get("outputs") or {}).items()}
-    step.env = {str(k): str(v) for k, v in (completed.get("env") or {}).items()}
-    step.path = [str(p) for p in (completed.get("path") or [])]
-    step.metrics = completed.get("metrics") or {}
-    step.started_at = parse_datetime(completed.get("started_at") or "") or step.started_at
-    step.finished_at = parse_datetime(completed.get("finished_at") or "") or timezone.now()
-    step.save()
+    attempt = int(completed.get("attempt", 1))
+    step = StepRun.objects.filter(job=job, job_attempt=job.attempt, index=int(completed.get("index", -1)))
+    step.filter(~Q(status__in=TERMINAL_STATUSES) | Q(attempt__lt=attempt)).update(
+        status=status,
+        outcome=status,
+        attempt=attempt,
+        exit_code=completed.get("exit_code"),
+        outputs={str(k): str(v) for k, v in (completed.get("outputs") or {}).items()},
+        env={str(k): str(v) for k, v in (completed.get("env") or {}).items()},
+        path=[str(p) for p in (completed.get("path") or [])],
+        metrics=completed.get("metrics") or {},
+        started_at=parse_datetime(completed.get("started_at") or "") or F("started_at"),
+        finished_at=parse_datetime(completed.get("finished_at") or "") or timezone.now(),
+    )
 
 
 def job_decide(job: JobRun, runner: dict):
     """(decision, plan job, contexts, started steps) for the job's next step."""
     build = job.build
-    state, steps_by_job = load_state(build)
+    state, steps_by_job = load_state(build, full_job_id=job.id)
     job_state = state.jobs[job.key]
     plan_job = engine.PlanIndex(build.plan).plan_job(job_state)
     steps = [step_state(row) for row in steps_by_job.get(job.id, [])]
