@@ -44,11 +44,11 @@ def queued_jobs_for(agent: Agent):
     return jobs
 
 
-def job_claim(*, agent: Agent, labels_override: set[str] | None = None) -> JobRun | None:
+def job_claim(*, agent: Agent) -> JobRun | None:
     """Lease the oldest queued job that fits the agent, or None."""
     if not agent.enabled:
         return None
-    labels = labels_override if labels_override is not None else set(agent.labels)
+    labels = set(agent.labels)
     pools = agent_pool_names(agent)
     now = timezone.now()
     with transaction.atomic():

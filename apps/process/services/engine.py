@@ -16,8 +16,10 @@ from django.utils import timezone as dj_timezone
 
 from apps.process import engine
 from apps.process.choices import TERMINAL_STATUSES, Status
+from apps.process.engine.steps import default_name
 from apps.process.language import TriggerEvent, static_contexts
 from apps.process.models import Build, JobRun, StageRun, StepRun
+from apps.process.services import events
 
 TRIGGER_FIELDS = frozenset(field.name for field in fields(TriggerEvent))
 
@@ -126,12 +128,8 @@ def plan_steps(plan_job: dict) -> list[dict]:
 
 
 def step_display_name(plan_step: dict) -> str:
-    if plan_step.get("name"):
-        return plan_step["name"]
-    if plan_step.get("kind") == "checkout":
-        return "Checkout"
-    first_line = (plan_step.get("run") or "").strip().splitlines()
-    return f"Run {first_line[0]}"[:300] if first_line else f"Step {plan_step['index'] + 1}"
+    kind = plan_step.get("kind") or ("checkout" if plan_step.get("checkout") else "run")
+    return (plan_step.get("name") or default_name(plan_step, kind))[:300]
 
 
 def job_run_create(*, build: Build, stage: StageRun, plan_job: dict, key: str, name: str, matrix) -> JobRun:
@@ -238,8 +236,6 @@ class ChangeWriter:
 
 def build_advance(build_id: int) -> None:
     """Apply every decision that follows from the build's current state (idempotent)."""
-    from apps.process.services import events
-
     with transaction.atomic():
         build = (
             Build.objects.select_for_update().select_related("pipeline__project").filter(id=build_id).first()
