@@ -1,0 +1,105 @@
+"""The build websocket (BuildLogConsumer) with channels' WebsocketCommunicator: who may connect,
+resume from `after` without gaps or duplicates, live batches after subscribe, build.changed."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from apps.log.services import log_lines_append
+from apps.process.services.live import build_changed_on_commit
+from devops.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_cookie(user) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())]
+
+
+def socket(build, user=None, number=None) -> WebsocketCommunicator:
+    path = f"/ws/projects/acme/pipelines/release/builds/{number or build.number}/"
+    return WebsocketCommunicator(application, path, headers=session_cookie(user) if user else [])
+
+
+def append(job, first: int, last: int) -> None:
+    lines = [{"seq": seq, "text": f"line {seq}"} for seq in range(first, last + 1)]
+    log_lines_append(job=job, attempt=1, lines=lines)
+
+
+async def closed_with(communicator) -> int:
+    connected, _ = await communicator.connect()
+    assert connected, "the socket is accepted, then closed with a code"
+    message = await communicator.receive_output(timeout=5)
+    assert message["type"] == "websocket.close"
+    return message["code"]
+
+
+async def received_seqs(communicator, until: int) -> list[int]:
+    seqs: list[int] = []
+    while not seqs or seqs[-1] < until:
+        message = await communicator.receive_json_from(timeout=5)
+        if message["type"] == "log.appended":
+            assert message["job"] == "compile" and message["attempt"] == 1
+            assert len(message["lines"]) <= 1000
+            seqs.extend(line["seq"] for line in message["lines"])
+    return seqs
+
+
+@pytest.mark.parametrize(("role", "code"), [("anonymous", 4401), ("outsider", 4403)])
+def test_anonymous_and_non_members_are_refused(start, users, role, code):
+    build = start()
+    communicator = socket(build, None if role == "anonymous" else users[role])
+    assert async_to_sync(closed_with)(communicator) == code
+
+
+def test_a_missing_build_is_4404_for_a_member(start, users):
+    build = start()
+    assert async_to_sync(closed_with)(socket(build, users["viewer"], number=999)) == 4404
+
+
+def test_a_member_resumes_after_a_line_then_gets_live_batches(start, users):
+    build = start()
+    job = build.jobs.get(key="compile")
+    append(job, 1, 2500)
+    communicator = socket(build, users["viewer"])
+
+    async def scenario():
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.send_json_to({"type": "subscribe", "job": "compile", "after": 700})
+        resumed = await received_seqs(communicator, 2500)
+        assert resumed == list(range(701, 2501)), "stored lines in order, no gap, no duplicate"
+        await database_sync_to_async(append)(job, 2490, 2600)
+        live = await received_seqs(communicator, 2600)
+        assert live == list(range(2501, 2601)), "only the new lines of the resent batch"
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_build_changed_and_other_jobs_lines(start, users):
+    build = start()
+
+    def change():
+        append(build.jobs.get(key="test.0"), 1, 3)
+        build_changed_on_commit(build.id)
+
+    communicator = socket(build, users["viewer"])
+
+    async def scenario():
+        await communicator.connect()
+        await communicator.send_json_to({"type": "subscribe", "job": "compile", "after": 0})
+        await database_sync_to_async(change)()
+        message = await communicator.receive_json_from(timeout=5)
+        assert message["type"] == "build.changed", "lines of a job not followed are not sent"
+        assert message["status"] == build.status
+        assert {job["key"] for job in message["jobs"]} == {"compile", "test.0", "test.1"}
+        await communicator.send_json_to({"type": "subscribe", "job": "nope"})
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "error"
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()

@@ -1,0 +1,67 @@
+"""Publishing to the build's group on commit: ingest's `log.appended`, the engine's `build.changed`,
+and a channel layer that is down never failing the write."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.test import override_settings
+
+from apps.log.live import build_group_name
+from apps.log.models import LogLine
+from apps.log.services import log_lines_append
+from apps.process.choices import Status
+from apps.process.services.engine import build_advance
+
+pytestmark = pytest.mark.django_db(transaction=True)
+UNREACHABLE_REDIS = {
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]}}
+}
+
+
+def listen(build) -> str:
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(build_group_name(build.id), channel)
+    return channel
+
+
+def received(channel: str) -> dict:
+    return async_to_sync(get_channel_layer().receive)(channel)
+
+
+def test_a_stored_batch_is_published_once_committed(start):
+    build = start()
+    job = build.jobs.get(key="compile")
+    channel = listen(build)
+    with transaction.atomic():
+        log_lines_append(job=job, attempt=1, lines=[{"seq": s, "text": f"::error::{s}"} for s in (1, 2)])
+        log_lines_append(job=job, attempt=1, lines=[{"seq": 2, "text": "again"}])
+    message = received(channel)
+    assert message["type"] == "log.appended" and (message["job"], message["attempt"]) == ("compile", 1)
+    assert [(line["seq"], line["level"], line["text"]) for line in message["lines"]] == [
+        (1, "error", "::error::1"),
+        (2, "error", "::error::2"),
+    ]
+    assert set(message["lines"][0]) == {"seq", "step", "ts", "stream", "level", "text"}
+
+
+def test_the_engine_publishes_build_changed_when_it_writes(start):
+    build = start()
+    channel = listen(build)
+    build_advance(build.id)
+    message = received(channel)
+    assert message["type"] == "build.changed"
+    assert message["status"] == Status.RUNNING
+    assert Status.QUEUED in {job["status"] for job in message["jobs"]}
+
+
+@override_settings(CHANNEL_LAYERS=UNREACHABLE_REDIS)
+def test_a_channel_layer_that_is_down_fails_neither_ingest_nor_engine(start):
+    build = start()
+    job = build.jobs.get(key="compile")
+    assert log_lines_append(job=job, attempt=1, lines=[{"seq": 1, "text": "kept"}]) == 1
+    assert LogLine.objects.filter(job=job, text="kept").exists()
+    build_advance(build.id)
+    build.refresh_from_db()
+    assert build.status == Status.RUNNING

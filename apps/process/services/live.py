@@ -1,0 +1,33 @@
+"""`build.changed` on the build's channel group once a status change commits, so build pages
+re-fetch what they show. At most once: a lost message costs a page one refresh, never a write."""
+
+import logging
+
+from django.db import transaction
+
+from apps.log.live import build_group_send
+from apps.process.models import Build, JobRun
+
+logger = logging.getLogger(__name__)
+
+
+def build_changed_message(build_id: int) -> dict | None:
+    status = Build.objects.filter(id=build_id).values_list("status", flat=True).first()
+    if status is None:
+        return None
+    jobs = JobRun.objects.filter(build_id=build_id).order_by("id").values_list("key", "status")
+    return {"type": "build.changed", "status": status, "jobs": [{"key": k, "status": s} for k, s in jobs]}
+
+
+def build_changed_publish(build_id: int) -> None:
+    try:
+        message = build_changed_message(build_id)
+    except Exception:  # noqa: BLE001 - a live update must never break the write that caused it
+        logger.warning("reading build %s for build.changed failed", build_id, exc_info=True)
+        return
+    if message is not None:
+        build_group_send(build_id, message)
+
+
+def build_changed_on_commit(build_id: int) -> None:
+    transaction.on_commit(lambda: build_changed_publish(build_id))
