@@ -23,6 +23,7 @@ from apps.process.selectors import (
     pipeline_version_get,
     pipeline_version_list,
 )
+from apps.process.selectors_pages import pipeline_last_builds
 
 
 def yaml_listing(yaml: str, problems: list[dict] = ()) -> list[dict]:
@@ -58,6 +59,10 @@ def project_detail(request, slug):
     role = user_role(request.user, project)
     pipelines = PipelineFilterSet(request.GET, queryset=pipeline_list_for_user(request.user, project=project))
     members = MembershipFilterSet(request.GET, queryset=membership_list(project))
+    page = Paginator(pipelines.qs, 50).get_page(request.GET.get("page"))
+    last_builds = pipeline_last_builds(pipelines=list(page.object_list))
+    for pipeline in page.object_list:
+        pipeline.last_build = last_builds.get(pipeline.pk)
     return render(
         request,
         "process/project_detail.html",
@@ -65,7 +70,7 @@ def project_detail(request, slug):
             "project": project,
             "role": role,
             "filter": pipelines,
-            "page": Paginator(pipelines.qs, 50).get_page(request.GET.get("page")),
+            "page": page,
             "member_filter": members,
             "members": members.qs,
             "roles": Role.choices,

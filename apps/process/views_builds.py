@@ -2,7 +2,7 @@
 and the cancel and retry buttons. The pipeline page and the dashboard list builds through
 `apps.process.templatetags.build_tags`."""
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,15 +23,16 @@ from apps.process.selectors_builds import (
     build_stages,
     hand_trigger,
     job_get,
-    job_log_page,
     job_steps,
 )
+from apps.process.selectors_graph import build_graph_columns
 from apps.process.services.builds import build_cancel as cancel_build
 from apps.process.services.builds import build_retry as retry_build
 from apps.process.services.builds import build_start
 from apps.process.services.builds import job_cancel as cancel_job
 
-LOG_LINES_ON_PAGE = 2000
+API_BUILD = "/api/v1/projects/{slug}/pipelines/{pipeline}/builds/{number}/"
+SOCKET_BUILD = "/ws/projects/{slug}/pipelines/{pipeline}/builds/{number}/"
 
 
 def _render_run(request, pipeline, form, reason="", error: ApplicationError | None = None):
@@ -68,7 +69,7 @@ def _attempt(value) -> int | None:
 
 def status_context(request, build) -> dict:
     """What the live part of a build page shows: header, stages and the focused job's steps."""
-    stages = build_stages(build)
+    stages = build_graph_columns(build=build, stages=build_stages(build))
     job = build_job_focus(stages, request.GET.get("job"))
     context = {
         "project": build.pipeline.project,
@@ -95,8 +96,14 @@ def status_context(request, build) -> dict:
 def build_detail(request, slug, pipeline, number):
     build = build_get_for_user(request.user, slug, pipeline, number)
     context = status_context(request, build)
-    if context["job"] is not None:
-        context["log"] = job_log_page(context["job"], attempt=context["attempt"], limit=LOG_LINES_ON_PAGE)
+    names = {"slug": build.pipeline.project.slug, "pipeline": build.pipeline.slug, "number": build.number}
+    context.update(api_build=API_BUILD.format(**names), socket_path=SOCKET_BUILD.format(**names))
+    job = context["job"]
+    if job is not None:
+        context.update(
+            api_job=f"{context['api_build']}jobs/{quote(job.key, safe='')}/",
+            log_live=context["attempt"] == job.attempt and job.status not in TERMINAL_STATUSES,
+        )
     return render(request, "process/build_detail.html", context)
 
 

@@ -77,6 +77,10 @@ def build_badge(page):
     return page.locator("#build-status h1 .badge")
 
 
+def log_texts(page):
+    return page.locator("#log .log-row .log-text")
+
+
 def test_run_form_inputs_and_the_build_page_following_to_green(
     admin_page, project, superuser, local_agent, screenshot
 ):
@@ -104,7 +108,7 @@ def test_run_form_inputs_and_the_build_page_following_to_green(
     steps = page.locator("table.steps tbody tr")
     expect(steps.locator("td:nth-child(2)")).to_have_text(["Announce", "Check the flag"])
     expect(steps.locator(".badge")).to_have_text(["Succeeded", "Succeeded"])
-    log = page.locator("#job-log pre")
+    log = log_texts(page)
     expect(log.filter(has_text=re.compile(r"^releasing to production \(dry run true\)$"))).to_have_count(1)
     screenshot(page)
 
@@ -127,7 +131,7 @@ def test_a_failing_step_shows_its_reason(admin_page, project, superuser, local_a
     expect(steps.nth(2)).to_contain_text("an earlier step failed")
     expect(page.locator("#build-status .reason")).to_contain_text("step 'Run the tests' failed")
     expect(page.locator("#job .facts dt:text-is('Reason') + dd")).to_have_text("step 'Run the tests' failed")
-    log = page.locator("#job-log pre")
+    log = log_texts(page)
     expect(log.filter(has_text=re.compile("^2 tests failed$"))).to_have_count(1)
     expect(log.filter(has_text="Process completed with exit code 3.")).to_have_count(1)
     screenshot(page)
@@ -147,6 +151,6 @@ def test_cancel_a_running_build(admin_page, project, superuser, local_agent, scr
     expect(build_badge(page)).to_have_text("Canceled", timeout=15_000)
     expect(page.locator("li.job .badge")).to_have_text("Canceled")
     expect(page.locator("table.steps .badge")).to_have_text("Canceled")
-    expect(page.locator("#job-log pre").filter(has_text="its processes were killed")).to_have_count(1)
+    expect(log_texts(page).filter(has_text="its processes were killed")).to_have_count(1)
     expect(page.get_by_role("button", name="Retry all jobs")).to_be_visible()
     screenshot(page)

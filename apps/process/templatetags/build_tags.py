@@ -13,6 +13,7 @@ from apps.process.choices import Status
 from apps.process.filtersets import BuildFilterSet
 from apps.process.forms_builds import run_form_for
 from apps.process.selectors_builds import (
+    BUILD_EVENTS,
     build_actor,
     build_list,
     build_list_recent_for_user,
@@ -80,6 +81,7 @@ def pipeline_builds(context, pipeline):
         "pipeline": pipeline,
         "filter": builds,
         "statuses": Status.choices,
+        "events": [(event, event) for event in BUILD_EVENTS],
         "builds": Paginator(builds.qs, BUILDS_PER_PAGE).get_page(request.GET.get("builds_page")),
         "query": request.GET.copy(),
     }

@@ -147,13 +147,16 @@ class TestBuildPage:
         stages = re.findall(r'<header class="stage-head">\s*<strong>([^<]+)</strong>', page)
         assert stages == ["Build", "Test"]
         matrix = page[page.index('class="job-group matrix"') :]
-        group_head = r'class="job-group matrix">\s*<div class="job-group-name">test <span[^>]*>× 2</span>'
+        group_head = (
+            r'class="job-group matrix" data-job-id="test" data-needs="">\s*'
+            r'<div class="job-group-name">test <span[^>]*>× 2</span>'
+        )
         assert re.match(group_head, matrix)
-        job_names = re.findall(r'<a href="\?job=([\w.]+)#job">([^<]+)</a>', page)
+        job_names = re.findall(r'<a class="job-name" href="\?job=([\w.]+)">([^<]+)</a>', page)
         assert job_names == [("compile", "compile"), ("test.0", "test (3.11)"), ("test.1", "test (3.12)")]
         assert page.count('<span class="badge status-pending">Pending</span>') >= 4
 
-    def test_a_job_shows_its_steps_and_numbered_log(self, browser_as, start):
+    def test_a_job_shows_its_steps_and_the_log_viewer(self, browser_as, start):
         build = start()
         job = build.jobs.get(key="test.1")
         now = timezone.now()
@@ -168,17 +171,20 @@ class TestBuildPage:
         assert rows == [("1", "unit"), ("2", "Run echo done")]
         assert "<td>failure</td>" in job_section and "<td>2</td>" in job_section
         log = section(page, "log")
-        line = r'<td class="line-number">(\d+)</td><td class="line-text"><pre>([^<]*)</pre>'
-        numbered = re.findall(line, log)
-        assert numbered == [("1", "line 1"), ("2", "line 2"), ("3", "line 3")]
-        assert 'data-after="3"' in log and 'data-complete="false"' in log
-        assert "/api/v1/projects/acme/pipelines/release/builds/1/jobs/test.1/logs/" in log
+        api = "/api/v1/projects/acme/pipelines/release/builds/1/"
+        assert 'data-job="test.1" data-attempt="1" data-live="true"' in log
+        job_api = f"{api}jobs/test.1/"
+        assert f'data-lines-url="{job_api}logs/" data-search-url="{job_api}logs/search/"' in log
+        assert f'href="{job_api}logs/download/?attempt=1"' in log
+        assert f'href="{api}logs/download/?format=zip"' in log
+        assert f'href="{api}logs/download/?format=tar.gz"' in log
+        assert 'data-socket="/ws/projects/acme/pipelines/release/builds/1/"' in page
 
     def test_the_first_running_job_is_shown_by_default(self, browser_as, start):
         build = start()
         JobRun.objects.filter(build=build, key="test.0").update(status=Status.RUNNING)
         page = html(browser_as("viewer").get(BUILD_PAGE))
-        assert re.search(r'<li class="job selected" data-key="test.0">', page)
+        assert re.search(r'<li class="job status-border-running selected" data-key="test.0"', page)
 
     def test_header_facts(self, browser_as, start):
         start()
