@@ -365,12 +365,16 @@ def secret_variants(secret: str) -> set[str]:
 
 
 class Masker:
-    """Replaces every registered secret (and its encoded forms) with `***`. Thread-safe."""
+    """Replaces every registered secret (and its encoded forms, and each line of a multi-line
+    one) with `***`. Thread-safe. `mask_texts` masks a batch as one text: one C-level search per
+    variant instead of one per line, which keeps the cost low with many secrets."""
 
     def __init__(self, values: list[str] | tuple[str, ...] = ()):
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._needles: tuple[str, ...] = ()
+        self._single_line: tuple[str, ...] = ()
         for value in values:
             self.add(value)
 
@@ -389,10 +393,25 @@ class Masker:
             self._values |= new
             ordered = sorted(self._values, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(item) for item in ordered))
+            self._needles = tuple(ordered)
+            self._single_line = tuple(item for item in ordered if "\n" not in item)
 
     def mask(self, text: str) -> str:
         pattern = self._pattern
         return pattern.sub(MASK, text) if pattern is not None and text else text
+
+    def mask_texts(self, texts: list[str]) -> list[str]:
+        """Each text masked as `mask` would; texts without a newline are searched together."""
+        needles = self._single_line
+        if not needles or not texts:
+            return list(texts)
+        joined = "\n".join(texts)
+        if joined.count("\n") != len(texts) - 1:
+            return [self.mask(text) for text in texts]
+        for needle in needles:
+            if needle in joined:
+                joined = joined.replace(needle, MASK)
+        return joined.split("\n")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -838,8 +857,10 @@ class LogShipper:
                  interval: float = LOG_BATCH_INTERVAL, max_pending_lines: int = LOG_MAX_PENDING_LINES,
                  max_pending_chars: int = LOG_MAX_PENDING_CHARS,
                  backoff: Backoff | None = None, on_cancel: Callable[[], None] | None = None,
-                 on_rejected: Callable[[RequestRejected], None] | None = None):
+                 on_rejected: Callable[[RequestRejected], None] | None = None,
+                 mask_texts: Callable[[list[str]], list[str]] | None = None):
         self.send = send
+        self.mask_texts = mask_texts
         self.spool = Spool(spool_path)
         self.batch_lines = batch_lines
         self.batch_chars = batch_chars
@@ -929,7 +950,10 @@ class LogShipper:
             del self._pending[:count]
             self._pending_chars -= chars
             self._condition.notify_all()
-            return batch
+        if batch and self.mask_texts is not None:
+            for line, text in zip(batch, self.mask_texts([line["text"] for line in batch]), strict=True):
+                line["text"] = text
+        return batch
 
     def _batch_ready(self) -> bool:
         if self._aborted or len(self._pending) >= self.batch_lines or self._pending_chars >= self.batch_chars:
@@ -1055,8 +1079,14 @@ class GitCredentials:
         if spec.get("ssh_key"):
             key = str(spec["ssh_key"])
             path = self._write(directory, "ssh-key", key if key.endswith("\n") else key + "\n", 0o600)
-            self.env["GIT_SSH_COMMAND"] = (f"ssh -i {shlex.quote(path)} -o IdentitiesOnly=yes "
-                                           "-o BatchMode=yes -o StrictHostKeyChecking=accept-new")
+            batch = "-o BatchMode=yes"
+            if spec.get("ssh_passphrase"):  # ssh reads it from SSH_ASKPASS (BatchMode would forbid that)
+                askpass = self._write(directory, "ssh-askpass.sh", SSH_ASKPASS_SCRIPT, 0o700)
+                self.env.update({"SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0",
+                                 "DEVOPS_SSH_PASSPHRASE": str(spec["ssh_passphrase"])})
+                batch = "-o NumberOfPasswordPrompts=1"
+            self.env["GIT_SSH_COMMAND"] = (f"ssh -i {shlex.quote(path)} -o IdentitiesOnly=yes {batch} "
+                                           "-o StrictHostKeyChecking=accept-new")
 
     def _write(self, directory: str, name: str, content: str, mode: int) -> str:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -1079,6 +1109,11 @@ case "$1" in
   [Uu]sername*) printf '%s\\n' "$DEVOPS_GIT_USERNAME" ;;
   *) printf '%s\\n' "$DEVOPS_GIT_PASSWORD" ;;
 esac
+"""
+
+
+SSH_ASKPASS_SCRIPT = """#!/bin/sh
+printf '%s\\n' "$DEVOPS_SSH_PASSPHRASE"
 """
 
 
@@ -1195,7 +1230,8 @@ class StepExecutor:
         if not isinstance(spec, dict) or not spec.get("url"):
             raise StepError("checkout step without a repository to check out")
         url = spec["url"]
-        for secret in (spec.get("password"), spec.get("ssh_key"), urllib.parse.urlsplit(url).password):
+        for secret in (spec.get("password"), spec.get("ssh_key"), spec.get("ssh_passphrase"),
+                       urllib.parse.urlsplit(url).password):
             self.masker.add(secret)
         self._system(result.index, f"Checkout {display_url(url)} at {spec.get('sha') or spec.get('ref')}")
         credentials = GitCredentials(spec, self.paths.credentials)
@@ -1362,9 +1398,11 @@ class JobRunner:
                 "workspace": paths.workspace, "temp": paths.temp, "tool_cache": paths.tool_cache}
 
     def write_line(self, text: str, step: int | None, stream: str = "stdout") -> None:
+        """Queue a line; the shipper masks secrets batch by batch, before a line is sent or spooled."""
         if self.shipper is None:
             return
-        text = self.masker.mask(text)
+        if "\n" in text:
+            text = self.masker.mask(text)
         if "\n" not in text and len(text) <= MAX_LINE_BYTES // 4:
             self.shipper.add(text, step=step, stream=stream)
             return
@@ -1376,7 +1414,8 @@ class JobRunner:
         self._workspace = self.workspace_locks.acquire(str(job.get("workspace") or f"job-{self.job_id}"))
         self.paths = JobPaths.create(self.workdir, self._workspace, self.job_id, int(job.get("attempt") or 1))
         self.shipper = LogShipper(self.api.send_logs, self.paths.spool, on_cancel=self.cancel,
-                                  on_rejected=self._on_rejected, **self.shipper_options).start()
+                                  on_rejected=self._on_rejected, mask_texts=self.masker.mask_texts,
+                                  **self.shipper_options).start()
         self.executor = StepExecutor(paths=self.paths, runner_name=self.runner_name,
                                      write_line=self.write_line, masker=self.masker, job_env=job.get("env"),
                                      job_checkout=job.get("checkout"), cancel=self.cancel_event)

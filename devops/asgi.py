@@ -19,7 +19,9 @@ if settings.DEVOPS_EMBEDDED_WORKER:
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-websocket_urlpatterns: list = []
+from apps.log.routing import websocket_urlpatterns as log_websocket_urlpatterns  # noqa: E402
+
+websocket_urlpatterns: list = [*log_websocket_urlpatterns]
 
 application = ProtocolTypeRouter(
     {

@@ -34,6 +34,16 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
         "DEBUG is off but SECRET_KEY is the embedded default: set SECRET_KEY to a long random value."
     )
 
+# Credential encryption keys (apps.ticket): `id:base64key` entries, the first encrypts; or a file of
+# them. With DEBUG on and neither set, a key file is generated in DEVOPS_VAR_DIR.
+TICKET_KEYS = os.environ.get("DEVOPS_TICKET_KEYS", "")
+TICKET_KEY_FILE = os.environ.get("DEVOPS_TICKET_KEY_FILE", "")
+if not DEBUG and not (TICKET_KEYS or TICKET_KEY_FILE):
+    raise ImproperlyConfigured(
+        "DEBUG is off and no credential encryption key is set: set DEVOPS_TICKET_KEYS (id:base64key, "
+        "see `python manage.py ticket generate-key`) or DEVOPS_TICKET_KEY_FILE."
+    )
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
 
@@ -54,6 +64,8 @@ INSTALLED_APPS = [
     "apps.dispatch",
     "apps.log",
     "apps.environment",
+    "apps.ticket",
+    "apps.openapi",
 ]
 
 MIDDLEWARE = [
@@ -135,10 +147,24 @@ DEVOPS_AGENT_FILE = Path(os.environ.get("DEVOPS_AGENT_FILE", BASE_DIR / "agent" 
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.openapi.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # Token scopes and a bot token's project: checked for every endpoint here (apps/openapi/scopes.py).
+        "apps.openapi.permissions.TokenScopePermission",
+    ],
+    # Per API token, and per IP for anonymous callers; counters in the cache (Redis with REDIS_URL).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.openapi.throttling.TokenRateThrottle",
+        "apps.openapi.throttling.AnonymousIpRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("DEVOPS_THROTTLE_TOKEN", "1200/minute"),
+        "anon": os.environ.get("DEVOPS_THROTTLE_ANON", "120/minute"),
+    },
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.api.parsers.BoundedJSONParser",
         "apps.core.api.parsers.BoundedFormParser",
@@ -187,10 +213,17 @@ DEVOPS_LEASE_SECONDS = int(os.environ.get("DEVOPS_LEASE_SECONDS", "30"))
 # A job no agent claims within this time fails with the reason.
 DEVOPS_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("DEVOPS_QUEUE_TIMEOUT_SECONDS", str(60 * 60)))
 DEVOPS_SWEEP_SECONDS = float(os.environ.get("DEVOPS_SWEEP_SECONDS", "5"))
+# Build logs (docs/logs.md): lines kept per job attempt (first and last halves), archiving of finished
+# builds' logs after N days (0: never) and their deletion after N days (0: keep forever).
+DEVOPS_LOG_LINE_BUDGET = int(os.environ.get("DEVOPS_LOG_LINE_BUDGET", "1000000"))
+DEVOPS_LOG_ARCHIVE_AFTER_DAYS = int(os.environ.get("DEVOPS_LOG_ARCHIVE_AFTER_DAYS", "7"))
+DEVOPS_LOG_RETENTION_DAYS = int(os.environ.get("DEVOPS_LOG_RETENTION_DAYS", "0"))
+DEVOPS_LOG_MAINTAIN_SECONDS = float(os.environ.get("DEVOPS_LOG_MAINTAIN_SECONDS", "3600"))
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "apps.dispatch.tasks.jobs_sweep", "schedule": DEVOPS_SWEEP_SECONDS},
     "agents-offline": {"task": "environment.agent_mark_offline", "schedule": DEVOPS_SWEEP_SECONDS},
     "schedules-run-due": {"task": "apps.process.tasks.schedules_run_due", "schedule": 15.0},
+    "logs-maintain": {"task": "apps.log.tasks.logs_maintain", "schedule": DEVOPS_LOG_MAINTAIN_SECONDS},
 }
 
 if REDIS_URL:

@@ -106,7 +106,7 @@ def run_local(options: LocalRunOptions, out) -> int:
     pipeline = pipeline_create(
         project=project, user=user, name=Path(options.file).stem or "pipeline", yaml=options.text
     )
-    SECRET_PROVIDERS.append(lambda build: options.secrets)
+    SECRET_PROVIDERS.append(lambda build, job=None, claim=False: options.secrets)
     git = git_facts(options.file)
     trigger = TriggerEvent(event=options.event, ref=options.ref, sha=git.get("sha", ""), actor=user.username)
     start_embedded_worker()

@@ -10,8 +10,8 @@ from django.utils import timezone
 from apps.core.errors import NotFound
 from apps.core.selectors import project_list_for_user
 from apps.environment.selectors import node_group_list
-from apps.log.models import LogLine
-from apps.log.selectors import log_lines_page
+from apps.log.lines import Line
+from apps.log.selectors import SearchTarget, log_lines_page, log_total_lines
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import PipelineError, TriggerEvent, compile_pipeline
 from apps.process.models import Build, JobRun, Pipeline, StageRun, StepRun
@@ -170,10 +170,11 @@ def job_attempt_or_current(job: JobRun, attempt: int | None) -> int:
 
 @dataclass
 class LogPage:
-    lines: list[LogLine]
+    lines: list[Line]
     attempt: int
     next_after: int
     complete: bool
+    total_lines: int = 0
 
 
 def job_log_page(job: JobRun, *, attempt: int | None = None, after: int = 0, limit: int = 1000) -> LogPage:
@@ -188,7 +189,18 @@ def job_log_page(job: JobRun, *, attempt: int | None = None, after: int = 0, lim
         attempt=attempt,
         next_after=lines[-1].seq if lines else after,
         complete=over and not more,
+        total_lines=log_total_lines(job=job, attempt=attempt),
     )
+
+
+def job_log_target(job: JobRun, attempt: int | None = None) -> SearchTarget:
+    return SearchTarget(job=job, attempt=job_attempt_or_current(job, attempt))
+
+
+def build_log_targets(build: Build) -> list[SearchTarget]:
+    """Every job of the build at its current attempt, in stage order, labelled with its key."""
+    jobs = build.jobs.order_by("stage__index", "id")
+    return [SearchTarget(job=job, attempt=job.attempt, label=job.key) for job in jobs]
 
 
 @dataclass(frozen=True)

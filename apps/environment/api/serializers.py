@@ -82,7 +82,7 @@ class NodeGroupSerializer(serializers.ModelSerializer):
 
 class RegistrationTokenSerializer(serializers.ModelSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    agent = serializers.PrimaryKeyRelatedField(read_only=True)
+    agent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     state = serializers.CharField(read_only=True)
     node_groups = NodeGroupChoiceField(many=True, required=False, default=list)
     labels = serializers.ListField(

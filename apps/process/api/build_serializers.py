@@ -1,7 +1,9 @@
 """Builds, their stages, jobs, steps and log pages over the REST API (shapes only)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.log.lines import line_payload
 from apps.process.models import Build, JobRun, StageRun, StepRun
 from apps.process.selectors_builds import build_actor, duration_seconds, trigger_branch, trigger_tag
 
@@ -34,7 +36,9 @@ class StepRunSerializer(DurationMixin, serializers.ModelSerializer):
 
 
 class JobRunSerializer(DurationMixin, serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="name", read_only=True, help_text="Name of the agent.")
+    agent = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True, help_text="Name of the agent."
+    )
     steps = StepRunSerializer(source="step_list", many=True, read_only=True, help_text="Current attempt.")
 
     class Meta:
@@ -159,14 +163,63 @@ class LogQuerySerializer(serializers.Serializer):
 
 
 class LogLineSerializer(serializers.Serializer):
-    seq = serializers.IntegerField()
+    seq = serializers.IntegerField(help_text="Line number from 1; gaps only where the line budget dropped.")
     ts = serializers.DateTimeField(source="timestamp")
     step = serializers.IntegerField(allow_null=True, help_text="Index of the step that wrote the line.")
+    stream = serializers.CharField(help_text="`stdout` (the step's output) or `system` (the agent's).")
+    level = serializers.CharField(help_text='"error", "warning" (from `::error`/`##[error]` markers) or "".')
     text = serializers.CharField()
 
 
+@extend_schema_field(LogLineSerializer(many=True))
+class LogLinesField(serializers.Field):
+    """Lines shaped as LogLineSerializer says, without its per-field cost (pages hold 5,000 lines)."""
+
+    def to_representation(self, value):
+        return [line_payload(line) for line in value]
+
+
 class LogPageSerializer(serializers.Serializer):
-    lines = LogLineSerializer(many=True)
+    lines = LogLinesField()
     attempt = serializers.IntegerField()
     next_after = serializers.IntegerField(help_text="Pass as `after` to get the following lines.")
     complete = serializers.BooleanField(help_text="The attempt is over and every line has been returned.")
+    total_lines = serializers.IntegerField(help_text="The highest line number stored so far.")
+
+
+class LogSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=1000, trim_whitespace=False, help_text="Text (or regex) to find.")
+    regex = serializers.BooleanField(default=False, help_text="Treat `q` as a regular expression.")
+    attempt = serializers.IntegerField(min_value=1, required=False, help_text="Default: the current attempt.")
+
+
+class LogMatchSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    text = serializers.CharField()
+
+
+class LogSearchSerializer(serializers.Serializer):
+    matches = LogMatchSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="More than the 1,000 matches returned exist.")
+
+
+class BuildLogMatchSerializer(LogMatchSerializer):
+    job = serializers.CharField(help_text="Key of the job the line belongs to.")
+
+
+class BuildLogSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=1000, trim_whitespace=False, help_text="Text (or regex) to find.")
+    regex = serializers.BooleanField(default=False, help_text="Treat `q` as a regular expression.")
+
+
+class BuildLogSearchSerializer(serializers.Serializer):
+    matches = BuildLogMatchSerializer(many=True)
+    truncated = serializers.BooleanField(help_text="More than the 1,000 matches returned exist.")
+
+
+class LogDownloadQuerySerializer(serializers.Serializer):
+    attempt = serializers.IntegerField(min_value=1, required=False, help_text="Default: the current attempt.")
+
+
+class BuildLogDownloadQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["zip", "tar.gz"], default="zip")

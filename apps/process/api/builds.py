@@ -3,23 +3,33 @@
 Declarations that parse input, call one process service or selector and shape the answer.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from apps.core.api.mixins import ProjectScopedMixin
 from apps.core.api.schema import PROJECT_SLUG_PARAMETER
 from apps.core.choices import Role
+from apps.log.downloads import ARCHIVE_FORMATS, build_archive_chunks, job_text_bytes, streaming_response
+from apps.log.selectors import log_search
 from apps.process.api.build_serializers import (
     BuildDetailSerializer,
+    BuildLogDownloadQuerySerializer,
+    BuildLogSearchQuerySerializer,
+    BuildLogSearchSerializer,
     BuildRetrySerializer,
     BuildSerializer,
     BuildTriggerSerializer,
     JobRunSerializer,
+    LogDownloadQuerySerializer,
     LogPageSerializer,
     LogQuerySerializer,
+    LogSearchQuerySerializer,
+    LogSearchSerializer,
 )
 from apps.process.api.views import PIPELINE_SLUG_PARAMETER
 from apps.process.filtersets import BuildFilterSet
@@ -29,10 +39,12 @@ from apps.process.selectors_builds import (
     build_get,
     build_jobs,
     build_list,
+    build_log_targets,
     build_with_runs,
     hand_trigger,
     job_get,
     job_log_page,
+    job_log_target,
 )
 from apps.process.services.builds import build_cancel, build_retry, build_start, job_cancel
 
@@ -46,6 +58,22 @@ class BuildCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class ZipRenderer(BaseRenderer):
+    """Lets `?format=zip` through DRF's format negotiation; the view streams its own bytes."""
+
+    media_type = ARCHIVE_FORMATS["zip"]
+    format = "zip"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data) if not isinstance(data, bytes) else data
+
+
+class TarGzRenderer(ZipRenderer):
+    media_type = ARCHIVE_FORMATS["tar.gz"]
+    format = "tar.gz"
 
 
 def validated(serializer_class, data) -> dict:
@@ -111,6 +139,35 @@ class BuildViewSet(ProjectScopedMixin, mixins.ListModelMixin, viewsets.GenericVi
         build = build_retry(build=self.get_object(), user=request.user, only_failed=data["only_failed"])
         return self.detail_response(build)
 
+    @extend_schema(parameters=[BuildLogSearchQuerySerializer], responses=BuildLogSearchSerializer)
+    @action(detail=True, methods=["get"], url_path="logs/search")
+    def logs_search(self, request, *args, **kwargs):
+        query = validated(BuildLogSearchQuerySerializer, request.query_params)
+        targets = build_log_targets(self.get_object())
+        found = log_search(targets=targets, query=query["q"], regex=query["regex"])
+        return Response(BuildLogSearchSerializer(found).data)
+
+    @extend_schema(
+        parameters=[BuildLogDownloadQuerySerializer],
+        responses={(200, media): OpenApiResponse(OpenApiTypes.BINARY) for media in ARCHIVE_FORMATS.values()},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="logs/download",
+        renderer_classes=[JSONRenderer, ZipRenderer, TarGzRenderer],
+    )
+    def logs_download(self, request, *args, **kwargs):
+        fmt = validated(BuildLogDownloadQuerySerializer, request.query_params)["format"]
+        build = self.get_object()
+        entries = [(f"{target.label}.txt", target.job, target.attempt) for target in build_log_targets(build)]
+        return streaming_response(
+            request,
+            build_archive_chunks(entries=entries, fmt=fmt),
+            filename=f"{self.pipeline.slug}-{build.number}-logs.{fmt}",
+            content_type=ARCHIVE_FORMATS[fmt],
+        )
+
 
 @extend_schema(
     tags=["builds"], parameters=[PROJECT_SLUG_PARAMETER, PIPELINE_SLUG_PARAMETER, BUILD_NUMBER_PARAMETER]
@@ -152,3 +209,26 @@ class BuildJobViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
             self.get_object(), attempt=query.get("attempt"), after=query["after"], limit=query["limit"]
         )
         return Response(LogPageSerializer(page).data)
+
+    @extend_schema(parameters=[LogSearchQuerySerializer], responses=LogSearchSerializer)
+    @action(detail=True, methods=["get"], url_path="logs/search")
+    def logs_search(self, request, *args, **kwargs):
+        query = validated(LogSearchQuerySerializer, request.query_params)
+        target = job_log_target(self.get_object(), query.get("attempt"))
+        found = log_search(targets=[target], query=query["q"], regex=query["regex"])
+        return Response(LogSearchSerializer(found).data)
+
+    @extend_schema(
+        parameters=[LogDownloadQuerySerializer],
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The raw log.")},
+    )
+    @action(detail=True, methods=["get"], url_path="logs/download")
+    def logs_download(self, request, *args, **kwargs):
+        query = validated(LogDownloadQuerySerializer, request.query_params)
+        target = job_log_target(self.get_object(), query.get("attempt"))
+        return streaming_response(
+            request,
+            job_text_bytes(job=target.job, attempt=target.attempt),
+            filename=f"{self.build.pipeline.slug}-{self.build.number}-{target.job.key}.txt",
+            content_type="text/plain; charset=utf-8",
+        )

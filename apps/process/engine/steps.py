@@ -196,8 +196,11 @@ def timeout_seconds(plan_job: dict, plan_step: dict) -> int:
 
 
 def secret_values(contexts: dict) -> list[str]:
-    values = contexts.get("secrets", {}).values()
-    return sorted({to_string(value) for value in values if value not in (None, "")})
+    values = list(contexts.get("secrets", {}).values())
+    # a multi-part credential (an object) is masked field by field
+    values += [item for value in values if isinstance(value, dict) for item in value.values()]
+    values = [value for value in values if value not in (None, "") and not isinstance(value, dict)]
+    return sorted({to_string(value) for value in values})
 
 
 def job_done(plan_job: dict, steps: list[StepState], contexts: dict, job_cancel_requested: bool) -> JobDone:

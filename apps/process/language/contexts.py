@@ -58,6 +58,7 @@ def static_contexts(
         "build_id": build_id,
         "workspace": workspace,
         "repository": repository,
+        "changed_files": list(trigger.changed_files),
     }
     github = {
         "event_name": GITHUB_EVENT_NAMES.get(trigger.event, trigger.event),

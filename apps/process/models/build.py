@@ -12,7 +12,7 @@ from apps.process.choices import Status
 
 class Build(models.Model):
     pipeline = models.ForeignKey("process.Pipeline", on_delete=models.CASCADE, related_name="builds")
-    version = models.ForeignKey("process.PipelineVersion", on_delete=models.PROTECT, related_name="builds")
+    version = models.ForeignKey("process.PipelineVersion", on_delete=models.RESTRICT, related_name="builds")
     number = models.PositiveIntegerField()
     attempt = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)

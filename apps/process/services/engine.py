@@ -19,7 +19,7 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.engine.steps import default_name
 from apps.process.language import TriggerEvent, static_contexts
 from apps.process.models import Build, JobRun, StageRun, StepRun
-from apps.process.services import events
+from apps.process.services import events, live
 
 TRIGGER_FIELDS = frozenset(field.name for field in fields(TriggerEvent))
 
@@ -252,4 +252,6 @@ def build_advance(build_id: int) -> None:
         writer = ChangeWriter(build, dj_timezone.now())
         for change in changes:
             writer.write(change)
+        if changes:
+            live.build_changed_on_commit(build.id)
         events.after_advance(build, queued_jobs=writer.queued_jobs, finished=writer.finished)

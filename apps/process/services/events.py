@@ -7,6 +7,7 @@ from django.db.models import Q
 from apps.dispatch.wakeup import notify_jobs_queued
 from apps.process.choices import Status
 from apps.process.models import Build
+from apps.process.services.live import build_changed_on_commit
 
 WAITING_IN_GROUP = frozenset({Status.QUEUED})
 HOLDING_GROUP = frozenset({Status.PENDING, Status.RUNNING, Status.WAITING_REVIEW, Status.BLOCKED})
@@ -17,6 +18,7 @@ def emit_build_advance(build_id: int) -> None:
     from apps.process.tasks import build_advance_task
 
     transaction.on_commit(lambda: build_advance_task.delay(build_id))
+    build_changed_on_commit(build_id)
 
 
 def group_builds(build: Build):

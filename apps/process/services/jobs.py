@@ -4,6 +4,9 @@ These are the process side of the agent protocol (docs/agent-protocol.md); the v
 `apps.dispatch.api` only authenticate the agent and call them.
 """
 
+import json
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from django.db import transaction
@@ -19,19 +22,45 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import JobRun, StepRun
 from apps.process.services.engine import job_state, load_state, step_state
 from apps.process.services.events import emit_build_advance
+from apps.process.services.live import build_changed_on_commit
+from apps.ticket.masking import SecretMask, flat_values
 
 STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
 
-# Callables (build) -> {name: value} that supply a build's secrets; the ticket app and
-# `pipeline run --secret` register theirs. Secrets are resolved per request, never stored.
+# Callables (build, job, *, claim) -> {name: value} that supply the secrets a claimed job
+# references; the ticket app and `pipeline run --secret` register theirs. Secrets are resolved per
+# request (`claim=True` once, when the job is claimed) and never stored: not in the Plan, the
+# build's variables, the logs, the broker or the channel layer.
 SECRET_PROVIDERS: list[Callable] = []
+MASK_CACHE_SECONDS = 10.0
+_masks: OrderedDict = OrderedDict()
 
 
-def build_secrets(build) -> dict:
+def build_secrets(build, job=None, *, claim: bool = False) -> dict:
     secrets: dict = {}
     for provider in SECRET_PROVIDERS:
-        secrets.update(provider(build) or {})
+        secrets.update(provider(build, job, claim=claim) or {})
     return secrets
+
+
+def job_secret_mask(job: JobRun) -> SecretMask:
+    """The mask of the values `job` receives, kept a few seconds per process (log batches come often)."""
+    key, now = (job.id, job.attempt), time.monotonic()
+    cached = _masks.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    mask = SecretMask(flat_values(build_secrets(job.build, job)))
+    _masks[key] = (now + MASK_CACHE_SECONDS, mask)
+    while len(_masks) > 256:
+        _masks.popitem(last=False)
+    return mask
+
+
+def masked_values(values: dict, mask: SecretMask) -> dict:
+    """Outputs that contain a secret are stored masked (as GitHub Actions redacts them)."""
+    if not mask:
+        return values
+    return {name: mask.mask(str(value)) for name, value in values.items()}
 
 
 def job_for_agent(*, agent, job_id, lock: bool = False) -> JobRun:
@@ -65,12 +94,44 @@ def checkout_facts(job: JobRun) -> dict | None:
     }
 
 
+def _credential_fields(text) -> dict:
+    """A rendered `token`/`ssh-key` input: text, a multi-part credential, or its JSON."""
+    if isinstance(text, dict):
+        return {str(name): str(value) for name, value in text.items() if value not in (None, "")}
+    if not isinstance(text, str) or not text.lstrip().startswith("{"):
+        return {"value": str(text)} if text not in (None, "") else {}
+    try:
+        fields = json.loads(text)
+    except ValueError:
+        return {"value": text}
+    return fields if isinstance(fields, dict) else {"value": text}
+
+
+def checkout_credentials(checkout: dict) -> dict:
+    """HTTPS (`with: {token: ...}`: a token, or a username + password credential) or SSH
+    (`with: {ssh-key: ...}`: a key, or an SSH key credential with its passphrase) for git."""
+    given = checkout.get("with") or {}
+    token, key = _credential_fields(given.get("token")), _credential_fields(given.get("ssh-key"))
+    facts: dict = {}
+    if token:
+        facts["password"] = token.get("password") or token.get("token") or token.get("value")
+        facts["username"] = token.get("username") or "x-access-token"
+    if key:
+        facts["ssh_key"] = key.get("private_key") or key.get("value")
+        facts["ssh_passphrase"] = key.get("passphrase")
+    return facts
+
+
 def with_repository(job: JobRun, rendered: dict) -> dict:
     """A checkout step learns the URL and credentials of the pipeline's repository."""
     facts = checkout_facts(job) if rendered.get("kind") == "checkout" else None
     if facts is None:
         return rendered
-    return {**rendered, "checkout": {**(rendered.get("checkout") or {}), **facts}}
+    checkout = rendered.get("checkout") or {}
+    credentials = checkout_credentials(checkout)
+    given = {name: value for name, value in (checkout.get("with") or {}).items()
+             if name not in ("token", "ssh-key")}
+    return {**rendered, "checkout": {**checkout, **facts, **credentials, "with": given}}
 
 
 def job_claim_payload(job: JobRun) -> dict:
@@ -94,7 +155,7 @@ def job_claim_payload(job: JobRun) -> dict:
         "workspace": workspace_path(job),
         "timeout_seconds": int(float(timeout_minutes) * 60),
         "env": env,
-        "mask": sorted(str(value) for value in build_secrets(build).values() if value),
+        "mask": flat_values(build_secrets(build, job, claim=True)),
         "checkout": checkout_facts(job),
     }
 
@@ -111,7 +172,8 @@ def step_record(job: JobRun, completed: dict) -> None:
         outcome=status,
         attempt=attempt,
         exit_code=completed.get("exit_code"),
-        outputs={str(k): str(v) for k, v in (completed.get("outputs") or {}).items()},
+        outputs=masked_values({str(k): str(v) for k, v in (completed.get("outputs") or {}).items()},
+                              job_secret_mask(job)),
         env={str(k): str(v) for k, v in (completed.get("env") or {}).items()},
         path=[str(p) for p in (completed.get("path") or [])],
         metrics=completed.get("metrics") or {},
@@ -128,7 +190,8 @@ def job_decide(job: JobRun, runner: dict):
     plan_job = engine.PlanIndex(build.plan).plan_job(job_state)
     steps = [step_state(row) for row in steps_by_job.get(job.id, [])]
     contexts = engine.job_contexts(
-        plan=build.plan, build=state, job=job_state, steps=steps, runner=runner, secrets=build_secrets(build)
+        plan=build.plan, build=state, job=job_state, steps=steps, runner=runner,
+        secrets=build_secrets(build, job),
     )
     decision = engine.decide_next_step(build.plan, plan_job, steps, contexts, job.cancel_requested)
     return decision, plan_job, contexts, steps
@@ -142,6 +205,7 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
     """Record the completed step and answer the next one, `done`, or `cancel`."""
     with transaction.atomic():
         job = job_for_agent(agent=agent, job_id=job_id, lock=True)
+        build_changed_on_commit(job.build_id)
         if runner and runner != job.runner:
             job.runner = runner
             JobRun.objects.filter(id=job.id).update(runner=runner)
@@ -203,7 +267,7 @@ def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
         JobRun.objects.filter(id=job.id).update(
             status=final,
             reason=reason or (error or ""),
-            outputs=engine.job_outputs(plan_job, contexts),
+            outputs=masked_values(engine.job_outputs(plan_job, contexts), job_secret_mask(job)),
             finished_at=timezone.now(),
             lease_expires_at=None,
         )
@@ -212,6 +276,7 @@ def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
 
 def job_logs_append(*, agent, job_id, lines: list[dict]) -> dict:
     job = job_for_agent(agent=agent, job_id=job_id)
-    mask = [str(value) for value in build_secrets(job.build).values() if value]
-    stored = log_lines_append(job=job, attempt=job.attempt, lines=lines, mask=mask)
+    # Masked here, as one text per batch (see apps.ticket.masking), before the log app sees it.
+    lines = job_secret_mask(job).mask_lines(lines)
+    stored = log_lines_append(job=job, attempt=job.attempt, lines=lines)
     return {"stored_through": stored, "cancel": job.cancel_requested or job.status in TERMINAL_STATUSES}

@@ -293,7 +293,8 @@ class TestLogs:
         first = client.get(self.url(build), {"after": 0, "limit": 2}).json()
         assert [line["seq"] for line in first["lines"]] == [1, 2]
         assert first["lines"][0]["text"] == "line 1" and first["lines"][0]["step"] == 0
-        assert set(first["lines"][0]) == {"seq", "ts", "step", "text"}
+        assert set(first["lines"][0]) == {"seq", "ts", "step", "stream", "level", "text"}
+        assert first["total_lines"] == 5
         assert (first["next_after"], first["complete"], first["attempt"]) == (2, False, 1)
         rest = client.get(self.url(build), {"after": first["next_after"], "limit": 10}).json()
         assert [line["seq"] for line in rest["lines"]] == [3, 4, 5]
