@@ -61,7 +61,6 @@ def job_claim(*, agent: Agent) -> JobRun | None:
                 job.started_at = now
                 job.lease_expires_at = now + lease_duration()
                 job.save(update_fields=["status", "agent", "started_at", "lease_expires_at"])
-                emit_build_advance(job.build_id)
                 return job
     return None
 
