@@ -19,6 +19,7 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import JobRun, StepRun
 from apps.process.services.engine import job_state, load_state, step_state
 from apps.process.services.events import emit_build_advance
+from apps.process.services.plan_cache import build_with_plan
 
 STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
 
@@ -35,12 +36,13 @@ def build_secrets(build) -> dict:
 
 
 def job_for_agent(*, agent, job_id, lock: bool = False) -> JobRun:
-    jobs = JobRun.objects.select_related("build__pipeline__project")
+    jobs = JobRun.objects.select_related("build__pipeline__project").defer("build__plan")
     if lock:
         jobs = jobs.select_for_update(of=("self",))
     job = jobs.filter(id=int(job_id) if str(job_id).isdigit() else -1, agent=agent).first()
     if job is None:
         raise NotFound("no such job for this agent")
+    build_with_plan(job.build)
     return job
 
 
@@ -99,6 +101,16 @@ def job_claim_payload(job: JobRun) -> dict:
     }
 
 
+def completed_reports(completed) -> list[dict]:
+    """`completed` is one step's report or, after steps run from `then`, a list of them."""
+    if not completed:
+        return []
+    reports = completed if isinstance(completed, list) else [completed]
+    if not all(isinstance(report, dict) for report in reports):
+        raise ValueError("'completed' must be an object or a list of objects")
+    return reports
+
+
 def step_record(job: JobRun, completed: dict) -> None:
     """Store what the agent says about a finished step; a repeated report changes nothing."""
     status = completed.get("status")
@@ -145,12 +157,12 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
         if runner and runner != job.runner:
             job.runner = runner
             JobRun.objects.filter(id=job.id).update(runner=runner)
-        if completed:
-            step_record(job, completed)
+        for report in completed_reports(completed):
+            step_record(job, report)
         if job.status != Status.RUNNING:
             return {"cancel": True}
         for _ in range(10_000):
-            decision, *_ = job_decide(job, job.runner or {})
+            decision, plan_job, contexts, steps = job_decide(job, job.runner or {})
             if isinstance(decision, engine.RunStep):
                 step_mark(
                     job,
@@ -159,7 +171,10 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
                     attempt=decision.attempt,
                     started_at=timezone.now(),
                 )
-                return {"step": with_repository(job, decision.rendered)}
+                then = [] if job.cancel_requested else engine.lookahead_steps(
+                    job.build.plan, plan_job, decision.index, steps, contexts
+                )
+                return {"step": with_repository(job, decision.rendered), "then": then}
             if isinstance(decision, engine.SkipStep):
                 step_mark(
                     job,
@@ -187,12 +202,37 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
     raise RuntimeError("step decisions did not settle")
 
 
-def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
-    """End the job: its status comes from its steps (the agent's word only when they say nothing)."""
+def job_step_progress(*, agent, job_id, completed, running: dict | None) -> dict:
+    """Record the steps an agent ran from `then` so far and mark the one it is running now."""
     with transaction.atomic():
         job = job_for_agent(agent=agent, job_id=job_id, lock=True)
         if job.status != Status.RUNNING:
-            return
+            return {"cancel": True}
+        for report in completed_reports(completed):
+            step_record(job, report)
+        if isinstance(running, dict):
+            StepRun.objects.filter(
+                job=job, job_attempt=job.attempt, index=int(running.get("index", -1)), status=Status.PENDING
+            ).update(
+                status=Status.RUNNING,
+                attempt=int(running.get("attempt", 1)),
+                started_at=parse_datetime(str(running.get("started_at") or "")) or timezone.now(),
+            )
+        return {"cancel": job.cancel_requested}
+
+
+def job_finish(
+    *, agent, job_id, status: str, error: str | None, lines: list[dict] = (), completed=None
+) -> dict:
+    """Store the job's last log lines and step reports, then end it: its status comes from its
+    steps (the agent's word only when they say nothing). Answers `stored_through` for the lines."""
+    stored = job_logs_append(agent=agent, job_id=job_id, lines=list(lines))["stored_through"]
+    with transaction.atomic():
+        job = job_for_agent(agent=agent, job_id=job_id, lock=True)
+        if job.status != Status.RUNNING:
+            return {"stored_through": stored}
+        for report in completed_reports(completed):
+            step_record(job, report)
         _, plan_job, contexts, steps = job_decide(job, job.runner or {})
         final, reason = engine.job_status_from_steps(plan_job, steps, contexts, job.cancel_requested)
         if not steps and status in STEP_STATUSES and status != Status.SUCCEEDED:
@@ -208,6 +248,7 @@ def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
             lease_expires_at=None,
         )
         emit_build_advance(job.build_id)
+    return {"stored_through": stored}
 
 
 def job_logs_append(*, agent, job_id, lines: list[dict]) -> dict:
