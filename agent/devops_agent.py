@@ -42,7 +42,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-AGENT_VERSION = "1.0.0"
+AGENT_VERSION = "1.1.0"
 
 API_PREFIX = "/api/agent/v1/"
 CLAIM_WAIT_SECONDS = 25
