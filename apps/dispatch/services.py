@@ -17,7 +17,9 @@ from apps.environment.models import Agent
 from apps.environment.selectors import agent_pool_names
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import Build, JobRun
+from apps.process.services.builds import job_reset
 from apps.process.services.events import emit_build_advance
+from apps.process.services.plan_cache import build_with_plan
 
 CLAIM_WINDOW = 200
 
@@ -85,6 +87,32 @@ def stalled_build_ids() -> set[int]:
     return set(unfinished.filter(idle | Q(cancel_requested_at__isnull=False)).values_list("id", flat=True))
 
 
+def lost_agent_retries(job: JobRun) -> int:
+    """How many times the job's `retry` lets it run again when its agent is lost."""
+    entries = (entry for stage in build_with_plan(job.build).plan["stages"] for entry in stage["jobs"])
+    retry = next((entry.get("retry") for entry in entries if entry["id"] == job.job_id), None) or {}
+    return int(retry.get("max") or 0) if "agent-lost" in (retry.get("when") or []) else 0
+
+
+def job_lost(job: JobRun, now) -> None:
+    """Run the job again on another agent while its `retry` allows, else fail it as "agent lost"."""
+    lost = f"agent lost: no heartbeat from {job.agent or 'its agent'} within the lease"
+    allowed = lost_agent_retries(job)
+    with transaction.atomic():
+        if JobRun.objects.select_for_update().filter(id=job.id, status=Status.RUNNING).first() is None:
+            return
+        if job.lost_agent_retries < allowed:
+            job_reset(job)
+            JobRun.objects.filter(id=job.id).update(
+                lost_agent_retries=job.lost_agent_retries + 1,
+                reason=f"{lost}; running it again ({job.lost_agent_retries + 1} of {allowed})",
+            )
+            return
+        JobRun.objects.filter(id=job.id, status=Status.RUNNING).update(
+            status=Status.FAILED, finished_at=now, lease_expires_at=None, reason=lost
+        )
+
+
 def jobs_sweep(*, now=None) -> int:
     """Fail the jobs whose agent vanished (lease expired) and those no agent took in time, and move
     on the builds a lost event left behind (`build_advance` is idempotent, so an extra one is harmless)."""
@@ -93,14 +121,9 @@ def jobs_sweep(*, now=None) -> int:
     lost = JobRun.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now)
     stale = JobRun.objects.filter(status=Status.QUEUED, queued_at__lt=queue_deadline)
     builds = set()
-    for job in lost:
+    for job in lost.select_related("build", "agent").defer("build__plan"):
         builds.add(job.build_id)
-        JobRun.objects.filter(id=job.id, status=Status.RUNNING).update(
-            status=Status.FAILED,
-            finished_at=now,
-            lease_expires_at=None,
-            reason=f"agent lost: no heartbeat from {job.agent or 'its agent'} within the lease",
-        )
+        job_lost(job, now)
     for job in stale:
         builds.add(job.build_id)
         JobRun.objects.filter(id=job.id, status=Status.QUEUED).update(

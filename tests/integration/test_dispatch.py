@@ -115,6 +115,44 @@ def test_a_killed_agents_job_fails_as_lost_within_the_lease_and_a_sweep(cluster,
     os.killpg(orphan, signal.SIGKILL)
 
 
+REQUEUED = """
+name: requeued
+jobs:
+  victim:
+    runs-on: [self-hosted]
+    retry: { max: 1, when: [agent-lost] }
+    steps:
+      - run: |
+          echo $$ > "$GITHUB_WORKSPACE/victim.pid"
+          echo started
+          if [ ! -e "$MARK" ]; then touch "$MARK"; sleep 30; fi
+"""
+
+
+def test_a_killed_agents_job_runs_again_on_another_agent_when_its_retry_says_so(
+    cluster, make_pipeline, owner, tmp_path
+):
+    pipeline = make_pipeline("requeued", REQUEUED)
+    cluster.start()  # lease 5 s, sweep every 1 s
+    build = build_start(pipeline=pipeline, user=owner, variables={"MARK": str(tmp_path / "first-run")})
+    cluster.start_agents(2)
+    wait_until(lambda: log_stored(build, "victim", "started"), 30, "started")
+    victim = build.jobs.get(key="victim")
+    handle = cluster.agent_of(victim)
+    orphan = int((handle.workspace(victim) / "victim.pid").read_text())
+
+    handle.child.kill()
+    build = cluster.wait_build(build, timeout=40)
+
+    victim = build.jobs.get(key="victim")
+    assert (build.status, victim.status, victim.attempt) == ("succeeded", "succeeded", 2)
+    assert victim.lost_agent_retries == 1
+    assert victim.agent_id != handle.agent.id
+    steps = StepRun.objects.filter(job=victim).order_by("job_attempt").values_list("job_attempt", "status")
+    assert list(steps) == [(1, "running"), (2, "succeeded")]
+    os.killpg(orphan, signal.SIGKILL)
+
+
 UNFIT_JOB = """
 name: unfit
 jobs:
