@@ -118,6 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--builds", type=int, default=50)
     parser.add_argument("--throughput", type=int, default=500)
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     reset_services()
 
@@ -150,6 +151,8 @@ def main() -> None:
             "warning",
             "--lifespan",
             "off",
+            "--workers",
+            str(args.server_workers),
         ]
     )
     worker = start(

@@ -37,7 +37,8 @@ def running_job_count(agent: Agent) -> int:
 
 
 def queued_jobs_for(agent: Agent):
-    jobs = JobRun.objects.filter(status=Status.QUEUED)
+    jobs = JobRun.objects.filter(status=Status.QUEUED).select_related("build__pipeline__project")
+    jobs = jobs.defer("build__plan")
     if agent.project_id is not None:
         jobs = jobs.filter(build__pipeline__project_id=agent.project_id)
     jobs = jobs.order_by("queued_at", "id")

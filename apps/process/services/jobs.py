@@ -76,7 +76,7 @@ def with_repository(job: JobRun, rendered: dict) -> dict:
 
 
 def job_claim_payload(job: JobRun) -> dict:
-    build = job.build
+    build = build_with_plan(job.build)
     index = engine.PlanIndex(build.plan)
     plan_job = index.plan_job(job_state(job, job.key in index.entries, []))
     timeout_minutes = plan_job.get("timeout_minutes") or 360
