@@ -114,6 +114,19 @@ def job_lost(job: JobRun, now) -> None:
         )
 
 
+def queue_timeout_reason(job: JobRun) -> str:
+    """Why no agent took the job: none fits its labels (and pool), or those that fit stayed busy,
+    offline or disabled."""
+    wanted = f"labels {sorted(job.labels)}" + (f" in pool '{job.pool}'" if job.pool else "")
+    within = f"within {settings.DEVOPS_QUEUE_TIMEOUT_SECONDS} s"
+    agents = Agent.objects.filter(Q(project=None) | Q(project_id=job.build.pipeline.project_id))
+    fitting = [agent for agent in agents if job_fits(job, set(agent.labels), agent_pool_names(agent))]
+    if not fitting:
+        return f"no agent has {wanted}: none took the job {within}"
+    names = ", ".join(sorted(agent.name for agent in fitting)[:5]) + (", ..." if len(fitting) > 5 else "")
+    return f"the agents with {wanted} ({names}) were busy, offline or disabled {within}"
+
+
 def jobs_sweep(*, now=None) -> int:
     """Fail the jobs whose agent vanished (lease expired) and those no agent took in time, and move
     on the builds a lost event left behind (`build_advance` is idempotent, so an extra one is harmless)."""
@@ -125,14 +138,10 @@ def jobs_sweep(*, now=None) -> int:
     for job in lost.select_related("build", "agent").defer("build__plan"):
         builds.add(job.build_id)
         job_lost(job, now)
-    for job in stale:
+    for job in stale.select_related("build__pipeline"):
         builds.add(job.build_id)
         JobRun.objects.filter(id=job.id, status=Status.QUEUED).update(
-            status=Status.FAILED,
-            finished_at=now,
-            reason=f"no agent with labels {sorted(job.labels)}"
-            + (f" in pool '{job.pool}'" if job.pool else "")
-            + f" took the job within {settings.DEVOPS_QUEUE_TIMEOUT_SECONDS} s",
+            status=Status.FAILED, finished_at=now, reason=queue_timeout_reason(job)
         )
     builds |= stalled_build_ids()
     with transaction.atomic():
