@@ -7,4 +7,4 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DEBUG=1 python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "devops.asgi:application"]
+CMD ["uvicorn", "devops.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]

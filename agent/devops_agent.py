@@ -42,11 +42,13 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-AGENT_VERSION = "1.0.0"
+AGENT_VERSION = "1.1.0"
 
 API_PREFIX = "/api/agent/v1/"
 CLAIM_WAIT_SECONDS = 25
 DEFAULT_HEARTBEAT_SECONDS = 5.0
+JOB_HEARTBEAT_SECONDS = 1.0
+PROGRESS_AFTER_SECONDS = 0.5
 LOG_BATCH_LINES = 500
 LOG_BATCH_CHARS = 256 * 1024
 LOG_BATCH_INTERVAL = 0.2
@@ -295,15 +297,25 @@ class JobApi:
         self.client = client
         self.path = f"jobs/{urllib.parse.quote(job_id, safe='')}/"
 
-    def next_step(self, runner: dict, completed: dict | None) -> dict:
-        body = {"runner": runner, "completed": completed}
+    def next_step(self, runner: dict, completed: list[dict]) -> dict:
+        reported: list[dict] | dict | None = completed[0] if len(completed) == 1 else completed or None
+        body = {"runner": runner, "completed": reported}
         return self.client.call("POST", self.path + "steps/next", body)[1]
+
+    def progress(self, completed: list[dict], running: dict) -> dict:
+        """One try: a follower step from `then` is still running (the server marks it running)."""
+        body = {"completed": completed, "running": running}
+        return self.client.request("POST", self.path + "steps/progress", body)[1]
 
     def send_logs(self, lines: list[dict]) -> dict:
         return self.client.request("POST", self.path + "logs", {"lines": lines})[1]
 
-    def finish(self, status: str, error: str | None) -> None:
-        self.client.call("POST", self.path + "finish", {"status": status, "error": error})
+    def finish(self, status: str, error: str | None, lines: list[dict] | None = None,
+               completed: list[dict] | None = None) -> dict:
+        """End the job; `lines` are its last log lines and `completed` the reports of its last
+        steps (handed out with `last`), stored by the same call."""
+        body = {"status": status, "error": error, "lines": lines or [], "completed": completed or None}
+        return self.client.call("POST", self.path + "finish", body)[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -877,6 +889,7 @@ class LogShipper:
         self._pending_chars = 0
         self._condition = threading.Condition()
         self._closing = False
+        self._detaching = False
         self._aborted = False
         self._retry_at = 0.0
         self._thread = threading.Thread(target=self._run, name="log-shipper", daemon=True)
@@ -908,6 +921,20 @@ class LogShipper:
         self._thread.join(timeout)
         return self.rejected is None and self.stored_through >= self.last_seq
 
+    def detach(self) -> list[dict]:
+        """Deliver what is already on its way (spool, batch in flight), stop, and hand back the
+        lines still waiting, for the caller to send with its own call (the job's `finish`)."""
+        with self._condition:
+            self._detaching = True
+            self._condition.notify_all()
+        self._thread.join()
+        with self._condition:
+            lines, self._pending, self._pending_chars = self._pending, [], 0
+        return self._masked(lines)
+
+    def acknowledge(self, stored_through: int) -> None:
+        self.stored_through = max(self.stored_through, stored_through)
+
     def abort(self) -> None:
         with self._condition:
             self._aborted = True
@@ -930,16 +957,22 @@ class LogShipper:
         with self._condition:
             if self._aborted or self.rejected is not None:
                 return True
+            if self._detaching:
+                return len(self.spool) == 0
             return self._closing and not self._pending and len(self.spool) == 0
 
     def _take_batch(self) -> list[dict]:
         with self._condition:
             deadline = time.monotonic() + self.interval
-            while not self._batch_ready():
+            while not self._batch_ready() and not self._detaching:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 self._condition.wait(remaining)
+            if self._detaching:
+                if len(self.spool):
+                    self._condition.wait(max(self._retry_at - time.monotonic(), 0.0))
+                return []
             count = chars = 0
             for line in self._pending[: self.batch_lines]:
                 size = len(line["text"])
@@ -950,6 +983,9 @@ class LogShipper:
             del self._pending[:count]
             self._pending_chars -= chars
             self._condition.notify_all()
+        return self._masked(batch)
+
+    def _masked(self, batch: list[dict]) -> list[dict]:
         if batch and self.mask_texts is not None:
             for line, text in zip(batch, self.mask_texts([line["text"] for line in batch]), strict=True):
                 line["text"] = text
@@ -1357,6 +1393,7 @@ class JobRunner:
         self.paths: JobPaths | None = None
         self.shipper: LogShipper | None = None
         self.executor: StepExecutor | None = None
+        self.final_reports: list[dict] = []
         self._workspace: str | None = None
         timeout = job.get("timeout_seconds")
         self._deadline = time.monotonic() + float(timeout) if timeout else None
@@ -1422,7 +1459,8 @@ class JobRunner:
 
     def _run_steps(self) -> tuple[str, str | None]:
         assert self.executor is not None
-        completed, worst, stop_reported = None, "succeeded", False
+        completed: list[dict] = []
+        worst, stop_reported = "succeeded", False
         while True:
             self._check_rejected()
             answer = self.api.next_step(self.runner_info(), completed)
@@ -1436,18 +1474,54 @@ class JobRunner:
             if self.stop_reason:
                 if step and not stop_reported:
                     stop_reported = True
-                    completed = self._not_run(step).as_completed()
+                    completed = [self._not_run(step).as_completed()]
                     continue
                 return self.stop_reason, self._stop_message()
             if not step:
                 return worst, None
-            result = self.executor.run(step, timeout=self._step_timeout(step))
+            followers = answer.get("then") or []
+            results = self._run_sequence(step, followers)
+            result = results[-1]
             if result.status == "timed_out" and self._job_expired():
                 self._stop("timed_out")
             stop_reported = result.status in ("timed_out", "canceled") and self.stop_reason is not None
-            if STATUS_ORDER.get(result.status, 1) > STATUS_ORDER[worst]:
-                worst = result.status
-            completed = result.as_completed()
+            for each in results:
+                if STATUS_ORDER.get(each.status, 1) > STATUS_ORDER[worst]:
+                    worst = each.status
+            completed = [each.as_completed() for each in results]
+            if [step, *followers][len(results) - 1].get("last") and not self.stop_reason:
+                self.final_reports = completed
+                return worst, None
+
+    def _run_sequence(self, step: dict, followers: list[dict]) -> list[StepResult]:
+        """Run `step`, then the steps the server said may follow it (`then`), while each succeeds
+        without exporting env or PATH and the job is not stopping. A follower still running after
+        PROGRESS_AFTER_SECONDS is reported, so the server shows it running."""
+        results = [self.executor.run(step, timeout=self._step_timeout(step))]
+        for follower in followers:
+            last = results[-1]
+            if last.status != "succeeded" or last.env or last.path or self.stop_reason or self._job_expired():
+                break
+            done = [each.as_completed() for each in results]
+            running = {"index": follower.get("index"), "attempt": follower.get("attempt") or 1,
+                       "started_at": utc_now()}
+            timer = threading.Timer(PROGRESS_AFTER_SECONDS, self._report_progress, (done, running))
+            timer.daemon = True
+            timer.start()
+            try:
+                results.append(self.executor.run(follower, timeout=self._step_timeout(follower)))
+            finally:
+                timer.cancel()
+        return results
+
+    def _report_progress(self, completed: list[dict], running: dict) -> None:
+        try:
+            answer = self.api.progress(completed, running)
+        except (TransientError, RequestRejected) as exc:
+            log.debug("job %s: progress not reported: %s", self.job_id, exc)
+            return
+        if answer.get("cancel"):
+            self.cancel()
 
     def _not_run(self, step: dict) -> StepResult:
         """The step the server handed out when the job stopped between steps, reported unrun."""
@@ -1490,16 +1564,19 @@ class JobRunner:
     def _finish(self, status: str, error: str | None) -> str:
         assert self.shipper is not None and self.paths is not None
         self.write_line(f"Job finished: {status}" + (f" ({error})" if error else ""), None, "system")
-        stored = self.shipper.close()
+        lines = self.shipper.detach()
         if self.shipper.rejected is not None:
             return self._abandon(self.shipper.rejected)
-        if not stored:
-            log.warning("job %s: the server acknowledged lines through %d of %d", self.job_id,
-                        self.shipper.stored_through, self.shipper.last_seq)
         try:
-            self.api.finish(status, error)
+            answer = self.api.finish(status, error, lines, self.final_reports)
+            if lines and not isinstance(answer.get("stored_through"), int):
+                answer = self.api.send_logs(lines)  # a server older than protocol 1.1
+            self.shipper.acknowledge(answer.get("stored_through") or 0)
         except RequestRejected as exc:
             log.error("job %s: the server refused finish (%s)", self.job_id, exc)
+        if self.shipper.stored_through < self.shipper.last_seq:
+            log.warning("job %s: the server acknowledged lines through %d of %d", self.job_id,
+                        self.shipper.stored_through, self.shipper.last_seq)
         self.paths.remove_state()
         return status
 
@@ -1654,7 +1731,7 @@ class Agent:
             try:
                 self.heartbeat()
                 backoff.reset()
-                delay = 1.0 if self.runners else self.heartbeat_seconds
+                delay = JOB_HEARTBEAT_SECONDS if self.runners else self.heartbeat_seconds
             except TransientError as exc:
                 delay = backoff.next()
                 log.warning("heartbeat failed: %s; next in %.1f s", exc, delay)
@@ -1664,8 +1741,17 @@ class Agent:
                     return
                 delay = backoff.next()
                 log.error("heartbeat refused: %s", exc)
-            self._wake_heartbeat.wait(delay)
+            self._wait_for_next_beat(delay)
+
+    def _wait_for_next_beat(self, delay: float) -> None:
+        """Sleep `delay`; a job that starts meanwhile brings the next beat within
+        JOB_HEARTBEAT_SECONDS (its cancel must reach it quickly) rather than at once."""
+        deadline = time.monotonic() + delay
+        while (remaining := deadline - time.monotonic()) > 0 and not self.stop_event.is_set():
+            if not self._wake_heartbeat.wait(remaining):
+                return
             self._wake_heartbeat.clear()
+            deadline = min(deadline, time.monotonic() + JOB_HEARTBEAT_SECONDS)
 
     def _claim_loop(self) -> None:
         backoff = Backoff()
@@ -1731,7 +1817,6 @@ class Agent:
             self.runners.pop(runner.job_id, None)
             self._statuses.append(status)
             self._condition.notify_all()
-        self._wake_heartbeat.set()
 
     def _wait_for_jobs(self) -> None:
         with self._condition:

@@ -29,6 +29,8 @@ ENV = {
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
     "REDIS_URL": "redis://127.0.0.1:6379/14",
     "LOG_LEVEL": "WARNING",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-only-" + "x" * 50,
     "DEVOPS_VAR_DIR": "/tmp/devops-bench",
 }
 os.environ.update(ENV)
@@ -89,6 +91,20 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+PHASES = ("trigger->queued", "queued->claimed", "claimed->step started", "step ran",
+          "step->job finished", "job->build finished")
+
+
+def latency_phases(build) -> list[float]:
+    """The latency of a one-step build cut at the timestamps its rows carry."""
+    job = build.jobs.get()
+    step = job.steps.get()
+    moments = [build.created_at, job.queued_at, job.started_at, step.started_at, step.finished_at,
+               job.finished_at, build.finished_at]
+    pairs = zip(moments, moments[1:], strict=False)
+    return [(later - earlier).total_seconds() * 1000 for earlier, later in pairs]
+
+
 def spawn_baseline(runs: int = 50) -> float:
     samples = []
     for _ in range(runs):
@@ -102,6 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--builds", type=int, default=50)
     parser.add_argument("--throughput", type=int, default=500)
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     reset_services()
 
@@ -134,6 +151,8 @@ def main() -> None:
             "warning",
             "--lifespan",
             "off",
+            "--workers",
+            str(args.server_workers),
         ]
     )
     worker = start(
@@ -175,12 +194,13 @@ def main() -> None:
         wait_finished([build_start(pipeline=one, user=user)])  # warm up every process
         idle = {"server": rss_mb(server.pid), "worker": rss_mb(worker.pid), "agent": rss_mb(agents[0].pid)}
 
-        latencies = []
+        latencies, phases = [], []
         for _ in range(args.builds):
             build = build_start(pipeline=one, user=user)
             wait_finished([build])
             build.refresh_from_db()
             latencies.append((build.finished_at - build.created_at).total_seconds() * 1000)
+            phases.append(latency_phases(build))
         baseline = spawn_baseline()
         median = statistics.median(latencies)
         print(
@@ -188,6 +208,11 @@ def main() -> None:
             f"p99 {percentile(latencies, 0.99):.1f} ms over {args.builds} builds; "
             f"baseline bash -c true {baseline:.1f} ms; ratio {median / baseline:.1f}"
         )
+
+        medians = [statistics.median(values) for values in zip(*phases, strict=True)]
+        print("          where it goes (medians): " + ", ".join(
+            f"{name} {value:.1f} ms" for name, value in zip(PHASES, medians, strict=True)
+        ))
 
         build = build_start(pipeline=many, user=user)
         wait_finished([build])

@@ -10,7 +10,8 @@ FAST_SHIPPING = {"interval": 0.02, "backoff": agent.Backoff(initial=0.02, maximu
 
 
 class ScriptedJobApi:
-    """Answers next_step from a list of steps; records what the runner reports."""
+    """Answers next_step from a list of steps (a list item [step, *followers] hands out `then`
+    too); records what the runner reports."""
 
     def __init__(self, steps, offline_log_calls=0):
         self.steps = list(steps)
@@ -22,16 +23,21 @@ class ScriptedJobApi:
         self.cancel_in_logs = False
         self.offline_log_calls = offline_log_calls
         self.reject_next_step_after = None
+        self.progress_reports = []
 
     def next_step(self, runner, completed):
         self.runners.append(runner)
-        if completed is not None:
-            self.completed.append(completed)
+        self.completed.extend(completed)
         if self.reject_next_step_after is not None and len(self.runners) > self.reject_next_step_after:
             raise agent.RequestRejected(409, "lease_lost", "this job is no longer leased to you")
         if not self.steps:
             return {"done": True}
-        return {"step": self.steps.pop(0)}
+        step, *then = self.steps.pop(0) if isinstance(self.steps[0], list) else [self.steps.pop(0)]
+        return {"step": step, "then": then}
+
+    def progress(self, completed, running):
+        self.progress_reports.append(([report["index"] for report in completed], running["index"]))
+        return {"cancel": False}
 
     def send_logs(self, lines):
         if self.offline_log_calls:
@@ -40,9 +46,12 @@ class ScriptedJobApi:
         self.lines.extend(lines)
         return {"stored_through": self.lines[-1]["seq"], "cancel": self.cancel_in_logs}
 
-    def finish(self, status, error):
+    def finish(self, status, error, lines=None, completed=None):
+        self.lines.extend(lines or [])
+        self.completed.extend(completed or [])
         self.finished = (status, error)
         self.finished_with_lines = [line["seq"] for line in self.lines]
+        return {"stored_through": self.lines[-1]["seq"] if self.lines else 0}
 
     def texts(self):
         return [line["text"] for line in self.lines]
@@ -168,7 +177,7 @@ class SlowAfterFirstStep(ScriptedJobApi):
     """Takes longer than the job's timeout to hand out the second step."""
 
     def next_step(self, runner, completed):
-        if completed is not None and not self.completed:
+        if completed and not self.completed:
             time.sleep(1.2)
         return super().next_step(runner, completed)
 
@@ -183,3 +192,45 @@ def test_a_job_timeout_between_steps_reports_the_next_step_as_not_run(tmp_path):
     assert api.finished == ("timed_out", "the job timed out after 1 s")
     assert "never" not in api.texts() and "nor this" not in api.texts()
     assert "##[error]Not run: the job timed out after 1 s" in api.texts()
+
+
+def test_steps_handed_out_in_then_run_without_asking_and_are_reported_together(tmp_path):
+    api = ScriptedJobApi([[run_step(0, "echo a"), run_step(1, "echo b"), run_step(2, "echo c")]])
+    assert runner_for(api, tmp_path).run() == "succeeded"
+    assert len(api.runners) == 2
+    assert [(step["index"], step["status"]) for step in api.completed] == [
+        (0, "succeeded"), (1, "succeeded"), (2, "succeeded")]
+    assert api.progress_reports == []
+
+
+def test_a_failing_step_stops_the_steps_that_follow_it_from_then(tmp_path):
+    api = ScriptedJobApi([[run_step(0, "echo a; exit 3"), run_step(1, "echo never")]])
+    assert runner_for(api, tmp_path).run() == "failed"
+    assert [(step["index"], step["status"]) for step in api.completed] == [(0, "failed")]
+    assert "never" not in api.texts()
+
+
+def test_a_step_exporting_env_or_path_makes_the_agent_ask_again(tmp_path):
+    api = ScriptedJobApi([
+        [run_step(0, 'echo "X=1" >> "$DEVOPS_ENV"'), run_step(1, "echo not from then")],
+        [run_step(2, 'echo "/opt/tool" >> "$DEVOPS_PATH"'), run_step(3, "echo nor this")],
+    ])
+    assert runner_for(api, tmp_path).run() == "succeeded"
+    assert [step["index"] for step in api.completed] == [0, 2]
+    assert "not from then" not in api.texts() and "nor this" not in api.texts()
+
+
+def test_a_follower_still_running_after_half_a_second_is_reported_running(tmp_path):
+    api = ScriptedJobApi([[run_step(0, "echo a"), run_step(1, "sleep 0.8"), run_step(2, "echo c")]])
+    assert runner_for(api, tmp_path).run() == "succeeded"
+    assert api.progress_reports == [([0], 1)]
+    assert [step["index"] for step in api.completed] == [0, 1, 2]
+
+
+def test_the_last_step_is_reported_with_finish_without_asking_again(tmp_path):
+    api = ScriptedJobApi([[run_step(0, "echo a"), run_step(1, "echo b", last=True)], run_step(2, "echo c")])
+    assert runner_for(api, tmp_path).run() == "succeeded"
+    assert len(api.runners) == 1
+    assert [step["index"] for step in api.completed] == [0, 1]
+    assert api.finished == ("succeeded", None)
+    assert "c" not in api.texts()

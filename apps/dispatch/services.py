@@ -17,7 +17,10 @@ from apps.environment.models import Agent
 from apps.environment.selectors import agent_pool_names
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import Build, JobRun
+from apps.process.services.builds import job_reset
 from apps.process.services.events import emit_build_advance
+from apps.process.services.live import build_changed_on_commit
+from apps.process.services.plan_cache import build_with_plan
 
 CLAIM_WINDOW = 200
 
@@ -35,7 +38,8 @@ def running_job_count(agent: Agent) -> int:
 
 
 def queued_jobs_for(agent: Agent):
-    jobs = JobRun.objects.filter(status=Status.QUEUED)
+    jobs = JobRun.objects.filter(status=Status.QUEUED).select_related("build__pipeline__project")
+    jobs = jobs.defer("build__plan")
     if agent.project_id is not None:
         jobs = jobs.filter(build__pipeline__project_id=agent.project_id)
     jobs = jobs.order_by("queued_at", "id")
@@ -61,7 +65,7 @@ def job_claim(*, agent: Agent) -> JobRun | None:
                 job.started_at = now
                 job.lease_expires_at = now + lease_duration()
                 job.save(update_fields=["status", "agent", "started_at", "lease_expires_at"])
-                emit_build_advance(job.build_id)
+                build_changed_on_commit(job.build_id)
                 return job
     return None
 
@@ -86,6 +90,45 @@ def stalled_build_ids() -> set[int]:
     return set(unfinished.filter(idle | Q(cancel_requested_at__isnull=False)).values_list("id", flat=True))
 
 
+def lost_agent_retries(job: JobRun) -> int:
+    """How many times the job's `retry` lets it run again when its agent is lost."""
+    entries = (entry for stage in build_with_plan(job.build).plan["stages"] for entry in stage["jobs"])
+    retry = next((entry.get("retry") for entry in entries if entry["id"] == job.job_id), None) or {}
+    return int(retry.get("max") or 0) if "agent-lost" in (retry.get("when") or []) else 0
+
+
+def job_lost(job: JobRun, now) -> None:
+    """Run the job again on another agent while its `retry` allows, else fail it as "agent lost"."""
+    lost = f"agent lost: no heartbeat from {job.agent or 'its agent'} within the lease"
+    allowed = lost_agent_retries(job)
+    with transaction.atomic():
+        if JobRun.objects.select_for_update().filter(id=job.id, status=Status.RUNNING).first() is None:
+            return
+        if job.lost_agent_retries < allowed:
+            job_reset(job)
+            JobRun.objects.filter(id=job.id).update(
+                lost_agent_retries=job.lost_agent_retries + 1,
+                reason=f"{lost}; running it again ({job.lost_agent_retries + 1} of {allowed})",
+            )
+            return
+        JobRun.objects.filter(id=job.id, status=Status.RUNNING).update(
+            status=Status.FAILED, finished_at=now, lease_expires_at=None, reason=lost
+        )
+
+
+def queue_timeout_reason(job: JobRun) -> str:
+    """Why no agent took the job: none fits its labels (and pool), or those that fit stayed busy,
+    offline or disabled."""
+    wanted = f"labels {sorted(job.labels)}" + (f" in pool '{job.pool}'" if job.pool else "")
+    within = f"within {settings.DEVOPS_QUEUE_TIMEOUT_SECONDS} s"
+    agents = Agent.objects.filter(Q(project=None) | Q(project_id=job.build.pipeline.project_id))
+    fitting = [agent for agent in agents if job_fits(job, set(agent.labels), agent_pool_names(agent))]
+    if not fitting:
+        return f"no agent has {wanted}: none took the job {within}"
+    names = ", ".join(sorted(agent.name for agent in fitting)[:5]) + (", ..." if len(fitting) > 5 else "")
+    return f"the agents with {wanted} ({names}) were busy, offline or disabled {within}"
+
+
 def jobs_sweep(*, now=None) -> int:
     """Fail the jobs whose agent vanished (lease expired) and those no agent took in time, and move
     on the builds a lost event left behind (`build_advance` is idempotent, so an extra one is harmless)."""
@@ -94,22 +137,13 @@ def jobs_sweep(*, now=None) -> int:
     lost = JobRun.objects.filter(status=Status.RUNNING, lease_expires_at__lt=now)
     stale = JobRun.objects.filter(status=Status.QUEUED, queued_at__lt=queue_deadline)
     builds = set()
-    for job in lost:
+    for job in lost.select_related("build", "agent").defer("build__plan"):
         builds.add(job.build_id)
-        JobRun.objects.filter(id=job.id, status=Status.RUNNING).update(
-            status=Status.FAILED,
-            finished_at=now,
-            lease_expires_at=None,
-            reason=f"agent lost: no heartbeat from {job.agent or 'its agent'} within the lease",
-        )
-    for job in stale:
+        job_lost(job, now)
+    for job in stale.select_related("build__pipeline"):
         builds.add(job.build_id)
         JobRun.objects.filter(id=job.id, status=Status.QUEUED).update(
-            status=Status.FAILED,
-            finished_at=now,
-            reason=f"no agent with labels {sorted(job.labels)}"
-            + (f" in pool '{job.pool}'" if job.pool else "")
-            + f" took the job within {settings.DEVOPS_QUEUE_TIMEOUT_SECONDS} s",
+            status=Status.FAILED, finished_at=now, reason=queue_timeout_reason(job)
         )
     builds |= stalled_build_ids()
     with transaction.atomic():

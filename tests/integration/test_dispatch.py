@@ -115,6 +115,44 @@ def test_a_killed_agents_job_fails_as_lost_within_the_lease_and_a_sweep(cluster,
     os.killpg(orphan, signal.SIGKILL)
 
 
+REQUEUED = """
+name: requeued
+jobs:
+  victim:
+    runs-on: [self-hosted]
+    retry: { max: 1, when: [agent-lost] }
+    steps:
+      - run: |
+          echo $$ > "$GITHUB_WORKSPACE/victim.pid"
+          echo started
+          if [ ! -e "$MARK" ]; then touch "$MARK"; sleep 30; fi
+"""
+
+
+def test_a_killed_agents_job_runs_again_on_another_agent_when_its_retry_says_so(
+    cluster, make_pipeline, owner, tmp_path
+):
+    pipeline = make_pipeline("requeued", REQUEUED)
+    cluster.start()  # lease 5 s, sweep every 1 s
+    build = build_start(pipeline=pipeline, user=owner, variables={"MARK": str(tmp_path / "first-run")})
+    cluster.start_agents(2)
+    wait_until(lambda: log_stored(build, "victim", "started"), 30, "started")
+    victim = build.jobs.get(key="victim")
+    handle = cluster.agent_of(victim)
+    orphan = int((handle.workspace(victim) / "victim.pid").read_text())
+
+    handle.child.kill()
+    build = cluster.wait_build(build, timeout=40)
+
+    victim = build.jobs.get(key="victim")
+    assert (build.status, victim.status, victim.attempt) == ("succeeded", "succeeded", 2)
+    assert victim.lost_agent_retries == 1
+    assert victim.agent_id != handle.agent.id
+    steps = StepRun.objects.filter(job=victim).order_by("job_attempt").values_list("job_attempt", "status")
+    assert list(steps) == [(1, "running"), (2, "succeeded")]
+    os.killpg(orphan, signal.SIGKILL)
+
+
 UNFIT_JOB = """
 name: unfit
 jobs:
@@ -139,7 +177,7 @@ def test_a_job_no_agent_fits_fails_after_the_queue_timeout(cluster, make_pipelin
 
     assert (build.status, job_statuses(build)) == ("failed", {"gpu": "failed", "cpu": "succeeded"})
     gpu = build.jobs.get(key="gpu")
-    assert gpu.reason == "no agent with labels ['cuda-12', 'gpu', 'self-hosted'] took the job within 2 s"
+    assert gpu.reason == "no agent has labels ['cuda-12', 'gpu', 'self-hosted']: none took the job within 2 s"
     assert 2 <= (gpu.finished_at - gpu.queued_at).total_seconds() <= 2 + 1 + 2
     assert gpu.agent is None
     assert not StepRun.objects.filter(job=gpu).exclude(status="pending").exclude(status="skipped").exists()

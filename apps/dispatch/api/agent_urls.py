@@ -10,6 +10,7 @@ urlpatterns = [
     path("heartbeat", agent_views.heartbeat, name="heartbeat"),
     path("claim", agent_views.claim, name="claim"),
     path("jobs/<str:job_id>/steps/next", agent_views.step_next, name="step-next"),
+    path("jobs/<str:job_id>/steps/progress", agent_views.step_progress, name="step-progress"),
     path("jobs/<str:job_id>/logs", agent_views.logs, name="logs"),
     path("jobs/<str:job_id>/finish", agent_views.finish, name="finish"),
 ]

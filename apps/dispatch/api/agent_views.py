@@ -94,17 +94,34 @@ def step_next(request, agent, body, job_id):
 
 
 @agent_call
-def logs(request, agent, body, job_id):
-    lines = body.get("lines")
+def step_progress(request, agent, body, job_id):
+    return jobs.job_step_progress(
+        agent=agent, job_id=job_id, completed=body.get("completed"), running=body.get("running")
+    )
+
+
+def log_lines(body: dict, required: bool = True) -> list:
+    lines = body.get("lines") if required else body.get("lines") or []
     if not isinstance(lines, list):
         raise ValueError("'lines' must be a list")
-    return jobs.job_logs_append(agent=agent, job_id=job_id, lines=lines)
+    return lines
+
+
+@agent_call
+def logs(request, agent, body, job_id):
+    return jobs.job_logs_append(agent=agent, job_id=job_id, lines=log_lines(body))
 
 
 @agent_call
 def finish(request, agent, body, job_id):
-    jobs.job_finish(agent=agent, job_id=job_id, status=str(body.get("status", "")), error=body.get("error"))
-    return {}
+    return jobs.job_finish(
+        agent=agent,
+        job_id=job_id,
+        status=str(body.get("status", "")),
+        error=body.get("error"),
+        lines=log_lines(body, required=False),
+        completed=body.get("completed"),
+    )
 
 
 def claim_once(agent) -> dict | None:

@@ -58,3 +58,27 @@ def test_builds_with_work_under_way_or_waiting_for_people_or_finished_are_not(st
     start("canceled", cancel_requested_at=timezone.now())
 
     assert stalled_build_ids() == set()
+
+
+def test_a_job_nobody_took_in_time_fails_saying_whether_any_agent_fits(start, settings):
+    from datetime import timedelta
+
+    from apps.dispatch.services import jobs_sweep
+    from apps.environment.models import Agent
+
+    settings.DEVOPS_QUEUE_TIMEOUT_SECONDS = 60
+    long_ago = timezone.now() - timedelta(minutes=5)
+    nobody_fits = start("running", {"a": "queued"})
+    JobRun.objects.filter(build=nobody_fits).update(queued_at=long_ago)
+    jobs_sweep()
+    assert JobRun.objects.get(build=nobody_fits, key="a").reason == (
+        "no agent has labels ['self-hosted']: none took the job within 60 s"
+    )
+
+    Agent.objects.create(name="busy-1", labels=["self-hosted", "linux"], secret_hash="x")
+    all_busy = start("running", {"a": "queued"})
+    JobRun.objects.filter(build=all_busy).update(queued_at=long_ago)
+    jobs_sweep()
+    assert JobRun.objects.get(build=all_busy, key="a").reason == (
+        "the agents with labels ['self-hosted'] (busy-1) were busy, offline or disabled within 60 s"
+    )

@@ -23,7 +23,16 @@ from .decisions import (
 )
 from .results import build_result, rollup, worst_status
 from .states import BuildState, JobState, PlanIndex, StageState, StepState, initial_build_state, plan_job_of
-from .steps import FailStep, JobDone, RunStep, SkipStep, StepDecision, decide_next_step, job_status_from_steps
+from .steps import (
+    FailStep,
+    JobDone,
+    RunStep,
+    SkipStep,
+    StepDecision,
+    decide_next_step,
+    job_status_from_steps,
+    lookahead_steps,
+)
 
 __all__ = [
     "BuildState",
@@ -50,6 +59,7 @@ __all__ = [
     "job_contexts",
     "job_outputs",
     "job_status_from_steps",
+    "lookahead_steps",
     "plan_job_of",
     "rollup",
     "step_environment",

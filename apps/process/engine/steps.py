@@ -17,9 +17,15 @@ timed-out step with `retry` attempts left runs again with `attempt + 1` (not aft
 The job ends canceled when its cancel was requested or a step was canceled, else `failed`
 (`timed_out` if that first failing step timed out) when a step failed without
 continue-on-error, else `succeeded`.
+
+`lookahead_steps(...)` lists the steps an agent may run right after the one it is handed without
+asking again (the `then` list of `steps/next`): the next pending steps, up to a limit, that are
+plain `run` steps with no expression anywhere and no `if`, so that while each earlier step
+succeeds without exporting env or PATH, asking again would have rendered them just the same.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from apps.process.language.expressions import (
@@ -35,6 +41,8 @@ from .contexts import exported_env, exported_path, step_conclusion, step_environ
 from .states import CANCELED, FAILED, FAILURES, RUNNING, SUCCEEDED, TERMINAL, TIMED_OUT, StepState
 
 DEFAULT_JOB_TIMEOUT_MINUTES = 360
+LOOKAHEAD_LIMIT = 50
+TEMPLATE_START = "${{"
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,41 @@ def decide_next_step(
     return job_done(plan_job, steps, contexts, job_cancel_requested)
 
 
+def lookahead_steps(
+    plan: dict,
+    plan_job: dict,
+    after: int,
+    steps: list[StepState],
+    contexts: dict,
+    limit: int = LOOKAHEAD_LIMIT,
+) -> list[dict]:
+    """Rendered steps that may follow step `after` at once (see the module docstring)."""
+    if mentions_steps(plan.get("env")) or mentions_steps(plan_job.get("env")):
+        return []
+    started = {state.index for state in steps}
+    success = StatusFunctions(success=True, failure=False, cancelled=False)
+    ahead: list[dict] = []
+    for plan_step in plan_job.get("steps", []):
+        if plan_step["index"] <= after:
+            continue
+        if len(ahead) >= limit or plan_step["index"] in started or not is_plain_step(plan_step):
+            break
+        rendered = render_step(plan, plan_job, plan_step, steps, contexts, success)
+        ahead.append({**rendered, **handout(plan_job, plan_step, 1)})
+    return ahead
+
+
+def is_plain_step(plan_step: dict) -> bool:
+    """A `run` step whose rendering does not depend on the steps before it."""
+    kind = plan_step.get("kind") or ("checkout" if plan_step.get("checkout") else "run")
+    return kind == "run" and plan_step.get("if") is None and TEMPLATE_START not in json.dumps(plan_step)
+
+
+def mentions_steps(env: dict | None) -> bool:
+    text = json.dumps(env or {})
+    return TEMPLATE_START in text and "steps" in text
+
+
 def should_retry(plan_step: dict, state: StepState, job_cancel_requested: bool) -> bool:
     return (
         state.status in FAILURES
@@ -132,7 +175,14 @@ def run_or_fail(
         rendered = render_step(plan, plan_job, plan_step, steps, contexts, status)
     except ExpressionError as error:
         return FailStep(plan_step["index"], attempt, str(error))
-    return RunStep(plan_step["index"], attempt, {**rendered, "attempt": attempt})
+    return RunStep(plan_step["index"], attempt, {**rendered, **handout(plan_job, plan_step, attempt)})
+
+
+def handout(plan_job: dict, plan_step: dict, attempt: int) -> dict:
+    """`attempt`, and `last` when nothing can follow this attempt: the job's last step without a
+    retry left (the agent then reports it with `finish` instead of asking `steps/next` again)."""
+    last = plan_step["index"] == plan_job["steps"][-1]["index"] and attempt > int(plan_step.get("retry") or 0)
+    return {"attempt": attempt, "last": last}
 
 
 def render_step(

@@ -19,13 +19,14 @@ from .expressions import ExpressionError
 from .graph import Need
 from .matrix import MatrixSpec, read_matrix
 from .plan import is_static, render_job_name, render_labels
-from .schema import JOB, RUNS_ON, STRATEGY, Reader
-from .steps import RunDefaults, read_run_defaults, read_steps
+from .schema import JOB, JOB_RETRY, RUNS_ON, STRATEGY, Reader
+from .steps import MAX_RETRY, RunDefaults, read_run_defaults, read_steps
 from .yaml_source import YMap, YNode, YScalar, YSeq, describe
 
 JOB_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 DEFAULT_TIMEOUT_MINUTES = 360
 RUNS_ON_CONTEXTS = "ci, github, inputs, variables, vars and matrix"
+RETRY_WHEN = ("agent-lost",)
 
 
 @dataclass
@@ -61,6 +62,7 @@ def read_job(reader: Reader, job_id: str, node: YNode, contexts: dict, defaults:
         "runs_on": {"labels": [], "pool": None},
         "timeout_minutes": reader.minutes(fields.get("timeout-minutes"), DEFAULT_TIMEOUT_MINUTES),
         "continue_on_error": read_flag_or_condition(reader, fields.get("continue-on-error"), False),
+        "retry": read_job_retry(reader, fields.get("retry")),
         "strategy": {
             "fail_fast": reader.boolean(strategy.get("fail-fast"), True),
             "max_parallel": reader.integer(strategy.get("max-parallel"), None, 1),
@@ -76,6 +78,32 @@ def read_job(reader: Reader, job_id: str, node: YNode, contexts: dict, defaults:
     runs_on = read_runs_on(reader, fields.get("runs-on"))
     entries = _entries(reader, template, matrix, name, name_node or node, runs_on, contexts)
     return JobDraft(job_id, needs, entries)
+
+
+def read_job_retry(reader: Reader, node: YNode | None) -> dict:
+    """`retry: {max: N, when: [agent-lost]}`: run the job again on another agent, up to N times,
+    when its agent is lost. A failing command is retried by the step's own `retry`."""
+    if isinstance(node, YScalar):
+        reader.report(
+            node,
+            "a job's retry runs it again when its agent is lost: write { max: 2, when: [agent-lost] }; "
+            "to retry a failing command, give its step a 'retry'",
+        )
+        return {"max": 0, "when": []}
+    fields = reader.mapping(node, JOB_RETRY) if node is not None else None
+    if not fields:
+        return {"max": 0, "when": []}
+    when = []
+    for item in reader.items(fields.get("when")):
+        text = reader.text(item)
+        if text in RETRY_WHEN:
+            when.append(text)
+        elif text is not None:
+            reader.report(item, f"retry.when must be one of {', '.join(RETRY_WHEN)}, got '{text}'")
+    return {
+        "max": reader.integer(fields.get("max"), 0, 0, MAX_RETRY),
+        "when": when if "when" in fields else list(RETRY_WHEN),
+    }
 
 
 def _entries(

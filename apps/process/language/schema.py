@@ -63,6 +63,7 @@ JOB = KeySpec(
         "outputs",
         "timeout-minutes",
         "continue-on-error",
+        "retry",
         "defaults",
         "steps",
     ),
@@ -79,6 +80,7 @@ JOB = KeySpec(
     },
     required=("steps",),
 )
+JOB_RETRY = KeySpec("retry", ("max", "when"), required=("max",))
 STRATEGY = KeySpec(
     "strategy",
     ("matrix", "include", "exclude", "fail-fast", "max-parallel"),

@@ -66,6 +66,7 @@ class JobRun(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
     reason = models.TextField(blank=True)
     attempt = models.PositiveIntegerField(default=1)
+    lost_agent_retries = models.PositiveIntegerField(default=0)
     labels = models.JSONField(default=list)
     pool = models.CharField(max_length=100, blank=True)
     agent = models.ForeignKey(

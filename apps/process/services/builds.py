@@ -199,6 +199,7 @@ def job_reset(job: JobRun) -> None:
     attempt = job.attempt + 1
     JobRun.objects.filter(id=job.id).update(
         attempt=attempt,
+        lost_agent_retries=0,
         status=Status.PENDING,
         reason="",
         agent=None,

@@ -20,6 +20,7 @@ from apps.process.engine.steps import default_name
 from apps.process.language import TriggerEvent, static_contexts
 from apps.process.models import Build, JobRun, StageRun, StepRun
 from apps.process.services import events, live
+from apps.process.services.plan_cache import build_with_plan
 
 TRIGGER_FIELDS = frozenset(field.name for field in fields(TriggerEvent))
 
@@ -237,11 +238,11 @@ class ChangeWriter:
 def build_advance(build_id: int) -> None:
     """Apply every decision that follows from the build's current state (idempotent)."""
     with transaction.atomic():
-        build = (
-            Build.objects.select_for_update().select_related("pipeline__project").filter(id=build_id).first()
-        )
+        builds = Build.objects.select_for_update().select_related("pipeline__project").defer("plan")
+        build = builds.filter(id=build_id).first()
         if build is None or build.status in TERMINAL_STATUSES:
             return
+        build_with_plan(build)
         if build.status == Status.QUEUED:
             if not events.concurrency_turn(build):
                 return

@@ -23,6 +23,7 @@ from apps.process.models import JobRun, StepRun
 from apps.process.services.engine import job_state, load_state, step_state
 from apps.process.services.events import emit_build_advance
 from apps.process.services.live import build_changed_on_commit
+from apps.process.services.plan_cache import build_with_plan
 from apps.ticket.masking import SecretMask, flat_values
 
 STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
@@ -64,12 +65,13 @@ def masked_values(values: dict, mask: SecretMask) -> dict:
 
 
 def job_for_agent(*, agent, job_id, lock: bool = False) -> JobRun:
-    jobs = JobRun.objects.select_related("build__pipeline__project")
+    jobs = JobRun.objects.select_related("build__pipeline__project").defer("build__plan")
     if lock:
         jobs = jobs.select_for_update(of=("self",))
     job = jobs.filter(id=int(job_id) if str(job_id).isdigit() else -1, agent=agent).first()
     if job is None:
         raise NotFound("no such job for this agent")
+    build_with_plan(job.build)
     return job
 
 
@@ -135,7 +137,7 @@ def with_repository(job: JobRun, rendered: dict) -> dict:
 
 
 def job_claim_payload(job: JobRun) -> dict:
-    build = job.build
+    build = build_with_plan(job.build)
     index = engine.PlanIndex(build.plan)
     plan_job = index.plan_job(job_state(job, job.key in index.entries, []))
     timeout_minutes = plan_job.get("timeout_minutes") or 360
@@ -158,6 +160,16 @@ def job_claim_payload(job: JobRun) -> dict:
         "mask": flat_values(build_secrets(build, job, claim=True)),
         "checkout": checkout_facts(job),
     }
+
+
+def completed_reports(completed) -> list[dict]:
+    """`completed` is one step's report or, after steps run from `then`, a list of them."""
+    if not completed:
+        return []
+    reports = completed if isinstance(completed, list) else [completed]
+    if not all(isinstance(report, dict) for report in reports):
+        raise ValueError("'completed' must be an object or a list of objects")
+    return reports
 
 
 def step_record(job: JobRun, completed: dict) -> None:
@@ -209,12 +221,12 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
         if runner and runner != job.runner:
             job.runner = runner
             JobRun.objects.filter(id=job.id).update(runner=runner)
-        if completed:
-            step_record(job, completed)
+        for report in completed_reports(completed):
+            step_record(job, report)
         if job.status != Status.RUNNING:
             return {"cancel": True}
         for _ in range(10_000):
-            decision, *_ = job_decide(job, job.runner or {})
+            decision, plan_job, contexts, steps = job_decide(job, job.runner or {})
             if isinstance(decision, engine.RunStep):
                 step_mark(
                     job,
@@ -223,7 +235,10 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
                     attempt=decision.attempt,
                     started_at=timezone.now(),
                 )
-                return {"step": with_repository(job, decision.rendered)}
+                then = [] if job.cancel_requested else engine.lookahead_steps(
+                    job.build.plan, plan_job, decision.index, steps, contexts
+                )
+                return {"step": with_repository(job, decision.rendered), "then": then}
             if isinstance(decision, engine.SkipStep):
                 step_mark(
                     job,
@@ -251,12 +266,38 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
     raise RuntimeError("step decisions did not settle")
 
 
-def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
-    """End the job: its status comes from its steps (the agent's word only when they say nothing)."""
+def job_step_progress(*, agent, job_id, completed, running: dict | None) -> dict:
+    """Record the steps an agent ran from `then` so far and mark the one it is running now."""
     with transaction.atomic():
         job = job_for_agent(agent=agent, job_id=job_id, lock=True)
         if job.status != Status.RUNNING:
-            return
+            return {"cancel": True}
+        for report in completed_reports(completed):
+            step_record(job, report)
+        if isinstance(running, dict):
+            StepRun.objects.filter(
+                job=job, job_attempt=job.attempt, index=int(running.get("index", -1)), status=Status.PENDING
+            ).update(
+                status=Status.RUNNING,
+                attempt=int(running.get("attempt", 1)),
+                started_at=parse_datetime(str(running.get("started_at") or "")) or timezone.now(),
+            )
+        return {"cancel": job.cancel_requested}
+
+
+def job_finish(
+    *, agent, job_id, status: str, error: str | None, lines: list[dict] = (), completed=None
+) -> dict:
+    """Store the job's last log lines and step reports, then end it: its status comes from its
+    steps (the agent's word only when they say nothing). Answers `stored_through` for the lines
+    (null when none came)."""
+    with transaction.atomic():
+        job = job_for_agent(agent=agent, job_id=job_id, lock=True)
+        stored = job_lines_store(job, list(lines)) if lines else None
+        if job.status != Status.RUNNING:
+            return {"stored_through": stored}
+        for report in completed_reports(completed):
+            step_record(job, report)
         _, plan_job, contexts, steps = job_decide(job, job.runner or {})
         final, reason = engine.job_status_from_steps(plan_job, steps, contexts, job.cancel_requested)
         if not steps and status in STEP_STATUSES and status != Status.SUCCEEDED:
@@ -272,11 +313,16 @@ def job_finish(*, agent, job_id, status: str, error: str | None) -> None:
             lease_expires_at=None,
         )
         emit_build_advance(job.build_id)
+    return {"stored_through": stored}
+
+
+def job_lines_store(job: JobRun, lines: list[dict]) -> int:
+    """Mask a batch (as one text, see apps.ticket.masking) and store it; the highest seq stored
+    without a gap."""
+    return log_lines_append(job=job, attempt=job.attempt, lines=job_secret_mask(job).mask_lines(lines))
 
 
 def job_logs_append(*, agent, job_id, lines: list[dict]) -> dict:
     job = job_for_agent(agent=agent, job_id=job_id)
-    # Masked here, as one text per batch (see apps.ticket.masking), before the log app sees it.
-    lines = job_secret_mask(job).mask_lines(lines)
-    stored = log_lines_append(job=job, attempt=job.attempt, lines=lines)
+    stored = job_lines_store(job, lines)
     return {"stored_through": stored, "cancel": job.cancel_requested or job.status in TERMINAL_STATUSES}

@@ -74,6 +74,7 @@ def test_associated_data_binds_the_value_to_its_credential(project, users):
         ("a:" + base64.b64encode(b"short").decode(), "must be 32 bytes"),
         (f"{KEY_A},{KEY_A}", "appears twice"),
     ],
+    ids=["empty", "no colon", "bad base64", "short key", "duplicate id"],
 )
 def test_bad_key_configuration_is_refused_with_a_message(text, message):
     with pytest.raises(ImproperlyConfigured, match=message):

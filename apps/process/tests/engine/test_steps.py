@@ -15,6 +15,7 @@ from apps.process.engine import (
     decide_next_step,
     initial_build_state,
     job_contexts,
+    lookahead_steps,
 )
 
 from .plans import plan_of
@@ -210,3 +211,62 @@ def test_a_checkout_step_says_what_to_check_out():
     second = decide([StepState(0, "succeeded")], yaml=yaml).rendered
     assert second["kind"] == "checkout"
     assert second["checkout"]["with"] == {"fetch-depth": "0"}
+
+
+LOOKAHEAD = """
+on: push
+env: {GLOBAL: "1"}
+jobs:
+  j:
+    runs-on: x
+    env: {FROM_GLOBAL: "${{ env.GLOBAL }}"}
+    steps:
+      - {run: one}
+      - {run: two, env: {A: b}}
+      - {run: three, retry: 1, continue-on-error: true}
+      - {run: "echo ${{ github.sha }}"}
+      - {run: five}
+      - {if: always(), run: six}
+      - {checkout: self}
+      - {run: eight}
+"""
+
+
+def lookahead(after, steps=(), yaml=LOOKAHEAD, limit=50):
+    plan = plan_of(yaml)
+    build = initial_build_state(plan, PUSH_TO_MAIN)
+    job = next(iter(build.jobs.values()))
+    contexts = job_contexts(plan=plan, build=build, job=job, steps=list(steps), runner=RUNNER, secrets={})
+    plan_job = PlanIndex(plan).plan_job(job)
+    return [step["index"] for step in lookahead_steps(plan, plan_job, after, list(steps), contexts, limit)]
+
+
+@pytest.mark.parametrize(
+    "after, started, expected",
+    [
+        (0, [], [1, 2]),  # stops before the step with an expression
+        (3, [], [4]),  # stops before a step with `if`
+        (5, [], []),  # a checkout step is never handed out ahead
+        (6, [], [7]),
+        (7, [], []),
+        (0, [StepState(1, "failed", 1)], []),  # a step that has started is decided again
+    ],
+)
+def test_lookahead_offers_the_plain_run_steps_that_follow(after, started, expected):
+    assert lookahead(after, [StepState(0, "running", 1), *started]) == expected
+
+
+def test_lookahead_is_capped_and_renders_like_the_next_decision():
+    assert lookahead(0, limit=1) == [1]
+    plan = plan_of(LOOKAHEAD)
+    build = initial_build_state(plan, PUSH_TO_MAIN)
+    job = next(iter(build.jobs.values()))
+    steps = [StepState(0, "succeeded", 1)]
+    contexts = job_contexts(plan=plan, build=build, job=job, steps=steps, runner=RUNNER, secrets={})
+    ahead = lookahead_steps(plan, PlanIndex(plan).plan_job(job), 0, [StepState(0, "running", 1)], contexts)
+    assert ahead[0] == decide_next_step(plan, PlanIndex(plan).plan_job(job), steps, contexts, False).rendered
+
+
+def test_no_lookahead_when_the_job_env_reads_the_steps_context():
+    yaml = LOOKAHEAD.replace('"${{ env.GLOBAL }}"', '"${{ steps.x.outputs.y }}"')
+    assert lookahead(0, yaml=yaml) == []

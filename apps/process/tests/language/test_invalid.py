@@ -120,6 +120,17 @@ CASES = [
         "4:19: 'checkout: https://example.com/x.git' is not supported; only 'checkout: self'",
     ),
     (
+        "a job retry given as a number",
+        "jobs:\n  a:\n    retry: 2\n" + STEP,
+        "3:12: a job's retry runs it again when its agent is lost: write { max: 2, when: [agent-lost] }; "
+        "to retry a failing command, give its step a 'retry'",
+    ),
+    (
+        "a job retry for an unknown reason",
+        "jobs:\n  a:\n    retry: {max: 1, when: [failure]}\n" + STEP,
+        "3:28: retry.when must be one of agent-lost, got 'failure'",
+    ),
+    (
         "retry out of range",
         "jobs:\n  a:\n    steps:\n      - run: make\n        retry-times: 6\n",
         "5:22: retry-times must be between 0 and 5, got 6",
