@@ -148,6 +148,7 @@ def pipeline_detail(request, slug, pipeline):
             "listing": yaml_listing(pipeline.current_yaml),
             "page": versions,
             "can_edit": role >= Role.DEVELOPER,
+            "can_manage": role >= Role.MAINTAINER,
         },
     )
 

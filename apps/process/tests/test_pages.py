@@ -156,3 +156,14 @@ def test_archive_and_restore_from_the_page(team):
     assert Pipeline.objects.get(slug="build").is_archived
     assert client_for(team, "developer").post(f"{PIPELINE}restore/").status_code == 302
     assert not Pipeline.objects.get(slug="build").is_archived
+
+
+@pytest.mark.parametrize("role, shown", [("maintainer", True), ("developer", False), ("viewer", False)])
+def test_the_pipeline_page_links_its_webhook_settings_for_maintainers(team, role, shown):
+    page = client_for(team, role).get(PIPELINE).content.decode()
+    assert (f'href="{PIPELINE}webhook/"' in page) is shown
+
+
+def test_the_project_page_links_credentials_and_bot_tokens(team):
+    page = client_for(team, "viewer").get("/projects/acme/").content.decode()
+    assert 'href="/projects/acme/credentials/"' in page and 'href="/projects/acme/tokens/"' in page
