@@ -15,6 +15,7 @@ It needs PostgreSQL and Redis on loopback (as `.ci/run` starts them) and uses it
 """
 
 import argparse
+import base64
 import os
 import signal
 import statistics
@@ -31,6 +32,7 @@ ENV = {
     "LOG_LEVEL": "WARNING",
     "DEBUG": "0",
     "SECRET_KEY": "bench-only-" + "x" * 50,
+    "DEVOPS_TICKET_KEYS": "bench:" + base64.b64encode(b"bench-only-credential-key-32byte").decode(),
     "DEVOPS_VAR_DIR": "/tmp/devops-bench",
 }
 os.environ.update(ENV)
