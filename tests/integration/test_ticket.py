@@ -6,11 +6,14 @@ over HTTP basic auth from `git http-backend`, and over SSH when an sshd can run.
 
 import base64
 import hashlib
+import hmac
 import os
-import shutil
+import pwd
+import socket
 import subprocess
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
@@ -326,7 +329,141 @@ def test_checkout_of_a_private_repository_over_http_basic_auth(
         server.server_close()
 
 
-def test_checkout_over_ssh():
-    if not shutil.which("sshd") and not Path("/usr/sbin/sshd").exists():
-        pytest.skip("sshd is not installed on this machine, so no SSH server can run on loopback")
-    pytest.skip("sshd found, but an SSH checkout test is not written yet")
+SSHD = Path("/usr/sbin/sshd")
+
+
+def ssh_keygen(path: Path, passphrase: str = "") -> Path:
+    command = ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", "devops-it", "-f", str(path)]
+    subprocess.run(command, check=True, capture_output=True, timeout=30)
+    return path
+
+
+def forget_known_host(host: str) -> None:
+    """Drop `host` (e.g. `[127.0.0.1]:2222`) from this user's known_hosts, hashed entries included:
+    the agent's ssh records host keys there (StrictHostKeyChecking=accept-new), and a later sshd on
+    the same port has a new host key."""
+    path = Path(pwd.getpwuid(os.getuid()).pw_dir) / ".ssh" / "known_hosts"
+    if not path.exists():
+        return
+
+    def names(line: str) -> bool:
+        field = line.split(" ", 1)[0]
+        if field.startswith("|1|"):
+            _, _, salt, digest = field.split("|", 3)
+            mac = hmac.new(base64.b64decode(salt), host.encode(), "sha1").digest()
+            return hmac.compare_digest(base64.b64encode(mac).decode(), digest)
+        return host in field.split(",")
+
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not names(line)]
+    if kept != lines:
+        path.write_text("".join(kept))
+
+
+@pytest.fixture
+def sshd(tmp_path):
+    """An sshd on 127.0.0.1 (a free port) that accepts only the public keys added to
+    `authorized_keys`, for the user this test runs as."""
+    if not SSHD.exists():
+        pytest.skip(f"{SSHD} is not installed (apt-get install openssh-server), so no SSH server can run")
+    directory = tmp_path / "sshd"
+    directory.mkdir()
+    host_key = ssh_keygen(directory / "host_ed25519")
+    authorized = directory / "authorized_keys"
+    authorized.write_text("")
+    authorized.chmod(0o600)
+    port = harness.free_port()
+    config = directory / "sshd_config"
+    config.write_text("\n".join([
+        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {host_key}", f"AuthorizedKeysFile {authorized}",
+        f"PidFile {directory / 'sshd.pid'}", "PubkeyAuthentication yes", "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "StrictModes no",
+        "UsePAM no", "LogLevel VERBOSE", "",
+    ]))
+    if os.getuid() == 0:
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # the privilege separation directory
+    log_path = directory / "sshd.log"
+    host = f"[127.0.0.1]:{port}"
+    forget_known_host(host)
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def banner() -> bool:
+            assert process.poll() is None, f"sshd exited:\n{log_path.read_text()}"
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as connection_:
+                    return connection_.recv(64).startswith(b"SSH-")
+            except OSError:
+                return False
+
+        harness.wait_until(banner, 15, "sshd answering on 127.0.0.1")
+        yield SimpleNamespace(port=port, authorized=authorized, known_hosts=directory / "known_hosts",
+                              log=lambda: log_path.read_text(errors="replace"))
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        forget_known_host(host)
+
+
+CHECKOUT_SSH = """
+name: checkout-ssh
+jobs:
+  build:
+    runs-on: [self-hosted]
+    steps:
+      - uses: actions/checkout@v4
+        with: { ssh-key: "${{ secrets.DEPLOY_KEY }}" }
+      - run: |
+          test -d "$RUNNER_TEMP/../credentials"
+          echo "credential files: [$(ls -A "$RUNNER_TEMP/../credentials")]"
+          cat private.txt
+"""
+
+
+@pytest.mark.parametrize("passphrase", [False, True], ids=["key", "key-with-passphrase"])
+def test_checkout_of_a_private_repository_over_ssh(
+    cluster, project, owner, make_pipeline, key_ring, private_repository, sshd, tmp_path, passphrase
+):
+    root, sha_head = private_repository
+    phrase = unique("keyphrase") if passphrase else ""
+    key_path = ssh_keygen(tmp_path / "deploy_key", phrase)
+    private_key = key_path.read_text()
+    sshd.authorized.write_text(Path(f"{key_path}.pub").read_text())
+    user = pwd.getpwuid(os.getuid()).pw_name  # root in CI (hence PermitRootLogin prohibit-password)
+    url = f"ssh://{user}@127.0.0.1:{sshd.port}{root / 'repo.git'}"
+
+    stranger = ssh_keygen(tmp_path / "stranger_key")
+    ssh = (f"ssh -i {stranger} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no "
+           f"-o UserKnownHostsFile={sshd.known_hosts}")
+    anonymous = subprocess.run(["git", "ls-remote", url], capture_output=True, text=True, timeout=30,
+                               env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": ssh})
+    assert anonymous.returncode != 0 and "Permission denied" in anonymous.stderr, anonymous.stderr
+
+    values = {"private_key": private_key, **({"passphrase": phrase} if phrase else {})}
+    credential_create(project=project, user=owner, name="DEPLOY_KEY", type="ssh_key", values=values)
+    pipeline = make_pipeline("checkout-ssh", CHECKOUT_SSH)
+    cluster.start(DEVOPS_TICKET_KEYS=KEYS)
+    build = build_start(pipeline=pipeline, user=owner)
+    Build.objects.filter(id=build.id).update(
+        trigger={**build.trigger, "repository": url, "sha": sha_head, "ref": "refs/heads/main"})
+    handle = cluster.start_agents(1)[0]
+    build = cluster.wait_build(build, timeout=90)
+    lines = list(LogLine.objects.filter(job__build=build).order_by("seq").values_list("text", flat=True))
+    text = "\n".join(lines)
+    assert build.status == "succeeded", f"{text}\n---- sshd\n{sshd.log()}"
+    assert "only with credentials" in lines
+    workspace = handle.workspace(build.jobs.get())
+    assert (workspace / "private.txt").read_text() == "only with credentials\n"
+    assert git(workspace, "rev-parse", "HEAD") == sha_head
+    assert f"Accepted publickey for {user} from 127.0.0.1" in sshd.log()
+
+    secrets = [private_key, *[line for line in private_key.splitlines() if len(line) >= 8]]
+    secrets += [phrase] if phrase else []
+    assert [secret for secret in secrets if secret in text] == []  # masked (or never printed)
+    assert "credential files: []" in lines  # the key file is removed when the checkout step ends
+    leftovers = [path for path in handle.workdir.rglob("*") if path.is_file() and "ssh-" in path.name]
+    assert leftovers == [], leftovers
+    config = (workspace / ".git" / "config").read_text()
+    assert "BEGIN OPENSSH" not in config and "sshCommand" not in config
+    assert CredentialUse.objects.filter(build=build, credential__name="DEPLOY_KEY").exists()
