@@ -33,6 +33,12 @@ class WebhookForm(forms.Form):
     repository_url = forms.CharField(
         max_length=500,
         required=False,
-        help_text="Optional: only deliveries from this repository start builds.",
+        help_text="Optional: only deliveries from this repository start builds. "
+        "When blank, the pipeline's repository (if set) is the one.",
     )
     regenerate_secret = forms.BooleanField(required=False, label="Generate a new secret")
+
+    def __init__(self, *args, pipeline_repository: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if pipeline_repository:
+            self.fields["repository_url"].widget.attrs["placeholder"] = pipeline_repository

@@ -70,7 +70,9 @@ def pipeline_webhook(request, slug, pipeline):
     require_role(request.user, pipeline.project, Role.MAINTAINER)
     settings_row = selectors.webhook_settings_get(pipeline)
     initial = {"repository_url": settings_row.repository_url if settings_row else ""}
-    form = WebhookForm(request.POST or None, initial=initial)
+    form = WebhookForm(
+        request.POST or None, initial=initial, pipeline_repository=pipeline.repository_url
+    )
     secret = None
     if request.method == "POST" and form.is_valid():
         settings_row, secret = webhook_settings_update(
@@ -79,7 +81,10 @@ def pipeline_webhook(request, slug, pipeline):
             repository_url=form.cleaned_data["repository_url"],
             regenerate=form.cleaned_data["regenerate_secret"],
         )
-        form = WebhookForm(initial={"repository_url": settings_row.repository_url})
+        form = WebhookForm(
+            initial={"repository_url": settings_row.repository_url},
+            pipeline_repository=pipeline.repository_url,
+        )
     deliveries = Paginator(selectors.delivery_list(pipeline), 50).get_page(request.GET.get("page"))
     context = {
         "project": pipeline.project,

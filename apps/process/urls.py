@@ -13,6 +13,7 @@ urlpatterns = [
     path("projects/<str:slug>/new-pipeline/", views.pipeline_create, name="pipeline-create"),
     path(PIPELINE, views.pipeline_detail, name="pipeline-detail"),
     path(f"{PIPELINE}edit/", views.pipeline_edit, name="pipeline-edit"),
+    path(f"{PIPELINE}repository/", views.pipeline_repository, name="pipeline-repository"),
     path(f"{PIPELINE}archive/", views.pipeline_archive, name="pipeline-archive"),
     path(f"{PIPELINE}restore/", views.pipeline_restore, name="pipeline-restore"),
     path(f"{PIPELINE}versions/<int:number>/", views.version_detail, name="version-detail"),

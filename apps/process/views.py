@@ -15,7 +15,7 @@ from apps.core.permissions import require_role, user_role
 from apps.core.selectors import membership_list, project_get_for_user
 from apps.process import services
 from apps.process.filtersets import PipelineFilterSet
-from apps.process.forms import PipelineForm
+from apps.process.forms import PipelineForm, RepositoryForm
 from apps.process.selectors import (
     pipeline_get_for_user,
     pipeline_list_for_user,
@@ -24,6 +24,7 @@ from apps.process.selectors import (
     pipeline_version_list,
 )
 from apps.process.selectors_pages import pipeline_last_builds
+from apps.ticket.selectors import credential_names_for_checkout
 
 
 def yaml_listing(yaml: str, problems: list[dict] = ()) -> list[dict]:
@@ -133,10 +134,17 @@ def pipeline_edit(request, slug, pipeline):
     return redirect("pipeline-detail", slug=slug, pipeline=pipeline.slug)
 
 
-@login_required
-def pipeline_detail(request, slug, pipeline):
-    pipeline = pipeline_get_for_user(request.user, slug, pipeline)
+def _pipeline_detail_page(request, pipeline, repository_form=None, status: int = 200):
     role = user_role(request.user, pipeline.project)
+    can_manage = role >= Role.MAINTAINER
+    if can_manage and repository_form is None:
+        repository_form = RepositoryForm(
+            initial={
+                "repository_url": pipeline.repository_url,
+                "repository_credential": pipeline.repository_credential,
+            },
+            credentials=credential_names_for_checkout(pipeline.project),
+        )
     versions = Paginator(pipeline_version_list(pipeline), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -148,9 +156,34 @@ def pipeline_detail(request, slug, pipeline):
             "listing": yaml_listing(pipeline.current_yaml),
             "page": versions,
             "can_edit": role >= Role.DEVELOPER,
-            "can_manage": role >= Role.MAINTAINER,
+            "can_manage": can_manage,
+            "repository_form": repository_form if can_manage else None,
         },
+        status=status,
     )
+
+
+@login_required
+def pipeline_detail(request, slug, pipeline):
+    return _pipeline_detail_page(request, pipeline_get_for_user(request.user, slug, pipeline))
+
+
+@login_required
+@require_POST
+def pipeline_repository(request, slug, pipeline):
+    pipeline = pipeline_get_for_user(request.user, slug, pipeline)
+    require_role(request.user, pipeline.project, Role.MAINTAINER)
+    form = RepositoryForm(request.POST, credentials=credential_names_for_checkout(pipeline.project))
+    if not form.is_valid():
+        return _pipeline_detail_page(request, pipeline, form, status=400)
+    try:
+        services.pipeline_repository_update(pipeline=pipeline, user=request.user, **form.cleaned_data)
+    except ApplicationError as error:
+        form_add_error(form, _service_error(error))
+        pipeline.refresh_from_db()
+        return _pipeline_detail_page(request, pipeline, form, status=error_status(error))
+    messages.success(request, "Repository saved.")
+    return redirect("pipeline-detail", slug=slug, pipeline=pipeline.slug)
 
 
 def _set_archived(request, slug, pipeline, archive: bool):

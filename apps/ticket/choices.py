@@ -28,6 +28,10 @@ TYPE_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+# Types a pipeline's repository can be checked out with: HTTPS with a token or a user name and
+# password, or SSH with a private key.
+CHECKOUT_TYPES = (CredentialType.TOKEN, CredentialType.USERNAME_PASSWORD, CredentialType.SSH_KEY)
+
 # Fields that are not secret on their own and are not masked in logs (an SSH user name, an
 # access key id are masked anyway: everything the job receives is masked).
 MULTI_LINE_FIELDS = {"private_key", "certificate", "content"}

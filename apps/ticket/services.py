@@ -19,6 +19,7 @@ from apps.core.errors import Conflict, ValidationFailed
 from apps.core.models import Project
 from apps.core.permissions import require_role
 from apps.core.selectors import project_list_for_user
+from apps.process.services.checkout import checkout_credential_name
 from apps.ticket.choices import TYPE_FIELDS, CredentialAction, CredentialType
 from apps.ticket.crypto import Sealed, key_ring
 from apps.ticket.models import Credential, CredentialEvent, CredentialUse, associated_data
@@ -242,10 +243,14 @@ def job_references(build, job_id: str) -> set[str]:
 
 
 def job_secrets(build, job, *, claim: bool = False) -> dict:
-    """The secret provider: the credentials `job` references, decrypted; uses recorded on claim."""
+    """The secret provider: the credentials `job` references, and the pipeline's repository
+    credential when the job checks the repository out with it, decrypted; uses recorded on claim."""
     if job is None or is_fork_pull_request(build.trigger):
         return {}
     names = job_references(build, job.job_id)
+    checkout = checkout_credential_name(build, job)
+    if checkout:
+        names = names | {checkout}
     if not names:
         return {}
     project_id = build.pipeline.project_id

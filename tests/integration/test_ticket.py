@@ -2,7 +2,8 @@
 job, its log shows `***` for every value (plain, split over lines, base64, URL-encoded,
 `::add-mask::`), uses are recorded, and afterwards neither the database (pg_dump on PostgreSQL, the
 file's bytes on SQLite) nor Redis holds a plaintext value. Then a checkout of a private repository
-over HTTP basic auth from `git http-backend`, and over SSH when an sshd can run."""
+over HTTP basic auth from `git http-backend` (named by the step, or by the pipeline's repository
+settings for a plain `checkout: self`), and over SSH when an sshd can run."""
 
 import base64
 import hashlib
@@ -22,6 +23,7 @@ from django.db import connection
 from apps.log.models import LogLine
 from apps.process.models import Build
 from apps.process.services.builds import build_start
+from apps.process.services.pipelines import pipeline_repository_update
 from apps.ticket.crypto import new_key_entry, reset_key_ring
 from apps.ticket.models import CredentialUse
 from apps.ticket.services import credential_create
@@ -323,6 +325,54 @@ def test_checkout_of_a_private_repository_over_http_basic_auth(
         assert leftovers == [], leftovers  # the askpass script is removed when the checkout ends
         config = (handle.workspace(build.jobs.get()) / ".git" / "config").read_text()
         assert password not in config and credentials is not None
+        assert any("git-upload-pack" in path for path in seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+PLAIN_CHECKOUT = """
+name: plain-checkout
+jobs:
+  build:
+    runs-on: [self-hosted]
+    steps:
+      - checkout: self
+      - run: cat private.txt
+"""
+
+
+def test_the_pipeline_repository_credential_checks_out_a_plain_checkout_step(
+    cluster, project, owner, make_pipeline, key_ring, private_repository
+):
+    """No `with:` in the YAML: the pipeline's repository settings give the URL and the credential."""
+    root, sha_head = private_repository
+    username, password = "builder", unique("repopass")
+    seen: list = []
+    server = make_server("127.0.0.1", 0, git_http_app(root, username, password, seen),
+                         server_class=WSGIServer, handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/repo.git"
+    try:
+        credential_create(project=project, user=owner, name="REPO_LOGIN", type="username_password",
+                          values={"username": username, "password": password})
+        pipeline = make_pipeline("plain-checkout", PLAIN_CHECKOUT)
+        pipeline_repository_update(pipeline=pipeline, user=owner, repository_url=url,
+                                   repository_credential="REPO_LOGIN")
+        cluster.start(DEVOPS_TICKET_KEYS=KEYS)
+        build = build_start(pipeline=pipeline, user=owner)
+        assert "repository" not in build.trigger
+        Build.objects.filter(id=build.id).update(
+            trigger={**build.trigger, "sha": sha_head, "ref": "refs/heads/main"})
+        cluster.start_agents(1)
+        build = cluster.wait_build(build, timeout=90)
+        lines = list(LogLine.objects.filter(job__build=build).order_by("seq").values_list("text", flat=True))
+        assert build.status == "succeeded", "\n".join(lines)
+        assert "only with credentials" in lines
+        assert password not in "\n".join(lines) and not any(f"{username}:" in line for line in lines)
+        used = list(CredentialUse.objects.filter(build=build).values_list("credential__name", "job__job_id"))
+        assert used == [("REPO_LOGIN", "build")]
         assert any("git-upload-pack" in path for path in seen)
     finally:
         server.shutdown()

@@ -191,6 +191,18 @@ class TestGitHub:
         )
         assert post(pipeline, fixture("github_push"), github_headers, secret, "push").status_code == 201
 
+    def test_the_pipeline_repository_is_the_default(self, team, pipeline, secret):
+        owner = team[1]["owner"]
+        services.pipeline_repository_update(
+            pipeline=pipeline, user=owner, repository_url="git@github.com:me/other"
+        )
+        response = post(pipeline, fixture("github_push"), github_headers, secret, "push")
+        assert "not from the pipeline's repository" in response.json()["reason"]
+        services.pipeline_repository_update(
+            pipeline=pipeline, user=owner, repository_url="https://github.com/octo-org/hello-world"
+        )
+        assert post(pipeline, fixture("github_push"), github_headers, secret, "push").status_code == 201
+
     def test_a_pipeline_that_cannot_start_records_the_failure(self, team, pipeline, secret):
         services.pipeline_archive(pipeline=pipeline, user=team[1]["developer"])
         response = post(pipeline, fixture("github_push"), github_headers, secret, "push")

@@ -108,7 +108,7 @@ def _normalised(url: str) -> str:
 
 
 def _decision(pipeline: Pipeline, settings_row: WebhookSettings, parsed: ParsedEvent) -> tuple[bool, str]:
-    wanted = settings_row.repository_url
+    wanted = settings_row.repository_url or pipeline.repository_url
     if wanted and _normalised(wanted) not in {_normalised(url) for url in parsed.repository_urls}:
         return False, f"the delivery is not from the pipeline's repository {wanted}"
     triggers = pipeline_triggers(pipeline)

@@ -33,6 +33,20 @@ class PipelineSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(source="current_version.number", read_only=True, allow_null=True)
     sha256 = serializers.CharField(source="current_version.sha256", read_only=True, allow_null=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, help_text="Username.")
+    repository_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="The repository `checkout: self` clones when the trigger names none "
+        "(https://, ssh:// or user@host:path). Maintainers and owners set it.",
+    )
+    repository_credential = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The name of a project credential (token, username and password, or SSH private key) "
+        "the repository is checked out with. Maintainers and owners set it.",
+    )
 
     class Meta:
         model = Pipeline
@@ -41,6 +55,8 @@ class PipelineSerializer(serializers.ModelSerializer):
             "name",
             "description",
             "project",
+            "repository_url",
+            "repository_credential",
             "yaml",
             "message",
             "version",

@@ -85,6 +85,8 @@ class PipelineViewSet(
             slug=data.get("slug"),
             description=data.get("description", ""),
             message=data.get("message", ""),
+            repository_url=data.get("repository_url"),
+            repository_credential=data.get("repository_credential"),
         )
 
     def perform_update(self, serializer):
@@ -96,6 +98,8 @@ class PipelineViewSet(
             description=data.get("description"),
             yaml=data.get("current_yaml"),
             message=data.get("message", ""),
+            repository_url=data.get("repository_url"),
+            repository_credential=data.get("repository_credential"),
         )
 
     @extend_schema(request=None, responses=PipelineSerializer)

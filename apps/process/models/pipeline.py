@@ -14,6 +14,10 @@ class Pipeline(models.Model):
     current_version = models.ForeignKey(
         "process.PipelineVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The repository `checkout: self` clones when the trigger names none (webhooks name theirs), and
+    # the name of the project credential (own or shared) it is cloned with.
+    repository_url = models.CharField(max_length=500, blank=True)
+    repository_credential = models.CharField(max_length=100, blank=True)
     is_archived = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

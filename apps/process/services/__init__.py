@@ -3,6 +3,7 @@
 from apps.process.services.pipelines import (
     pipeline_archive,
     pipeline_create,
+    pipeline_repository_update,
     pipeline_restore,
     pipeline_update,
     pipeline_version_create,
@@ -13,6 +14,7 @@ from apps.process.services.pipelines import (
 __all__ = [
     "pipeline_archive",
     "pipeline_create",
+    "pipeline_repository_update",
     "pipeline_restore",
     "pipeline_update",
     "pipeline_version_create",

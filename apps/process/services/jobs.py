@@ -4,7 +4,6 @@ These are the process side of the agent protocol (docs/agent-protocol.md); the v
 `apps.dispatch.api` only authenticate the agent and call them.
 """
 
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from apps.log.services import log_lines_append
 from apps.process import engine
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import JobRun, StepRun
+from apps.process.services.checkout import checkout_facts, with_repository
 from apps.process.services.engine import job_state, load_state, step_state
 from apps.process.services.events import emit_build_advance
 from apps.process.services.live import build_changed_on_commit
@@ -78,62 +78,6 @@ def job_for_agent(*, agent, job_id, lock: bool = False) -> JobRun:
 def workspace_path(job: JobRun) -> str:
     build = job.build
     return f"{build.pipeline.project.slug}/{build.pipeline.slug}/{job.key}"
-
-
-def checkout_facts(job: JobRun) -> dict | None:
-    pipeline = job.build.pipeline
-    url = job.build.trigger.get("repository") or getattr(pipeline, "repository_url", "")
-    if not url:
-        return None
-    trigger = job.build.trigger
-    return {
-        "url": url,
-        "ref": trigger.get("ref"),
-        "sha": trigger.get("sha"),
-        "username": None,
-        "password": None,
-        "ssh_key": None,
-    }
-
-
-def _credential_fields(text) -> dict:
-    """A rendered `token`/`ssh-key` input: text, a multi-part credential, or its JSON."""
-    if isinstance(text, dict):
-        return {str(name): str(value) for name, value in text.items() if value not in (None, "")}
-    if not isinstance(text, str) or not text.lstrip().startswith("{"):
-        return {"value": str(text)} if text not in (None, "") else {}
-    try:
-        fields = json.loads(text)
-    except ValueError:
-        return {"value": text}
-    return fields if isinstance(fields, dict) else {"value": text}
-
-
-def checkout_credentials(checkout: dict) -> dict:
-    """HTTPS (`with: {token: ...}`: a token, or a username + password credential) or SSH
-    (`with: {ssh-key: ...}`: a key, or an SSH key credential with its passphrase) for git."""
-    given = checkout.get("with") or {}
-    token, key = _credential_fields(given.get("token")), _credential_fields(given.get("ssh-key"))
-    facts: dict = {}
-    if token:
-        facts["password"] = token.get("password") or token.get("token") or token.get("value")
-        facts["username"] = token.get("username") or "x-access-token"
-    if key:
-        facts["ssh_key"] = key.get("private_key") or key.get("value")
-        facts["ssh_passphrase"] = key.get("passphrase")
-    return facts
-
-
-def with_repository(job: JobRun, rendered: dict) -> dict:
-    """A checkout step learns the URL and credentials of the pipeline's repository."""
-    facts = checkout_facts(job) if rendered.get("kind") == "checkout" else None
-    if facts is None:
-        return rendered
-    checkout = rendered.get("checkout") or {}
-    credentials = checkout_credentials(checkout)
-    given = {name: value for name, value in (checkout.get("with") or {}).items()
-             if name not in ("token", "ssh-key")}
-    return {**rendered, "checkout": {**checkout, **facts, **credentials, "with": given}}
 
 
 def job_claim_payload(job: JobRun) -> dict:
@@ -238,7 +182,8 @@ def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None)
                 then = [] if job.cancel_requested else engine.lookahead_steps(
                     job.build.plan, plan_job, decision.index, steps, contexts
                 )
-                return {"step": with_repository(job, decision.rendered), "then": then}
+                secrets = contexts.get("secrets")
+                return {"step": with_repository(job, decision.rendered, secrets), "then": then}
             if isinstance(decision, engine.SkipStep):
                 step_mark(
                     job,

@@ -6,6 +6,8 @@ every problem as {"path", "line", "column", "message"}.
 """
 
 import hashlib
+import re
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +21,11 @@ from apps.core.permissions import require_role
 from apps.process.language import validate
 from apps.process.models import Pipeline, PipelineVersion
 from apps.process.services.schedules import schedules_sync
+from apps.ticket.choices import CHECKOUT_TYPES, CredentialType
+from apps.ticket.selectors import credential_usable_type
+
+SCP_LIKE_URL = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+$")  # git@host:owner/repo.git
+URL_SCHEMES = ("https", "http", "ssh", "git")
 
 
 def yaml_sha256(yaml: str) -> str:
@@ -89,7 +96,16 @@ def _version_save(*, pipeline: Pipeline, user, yaml: str, message: str) -> Pipel
 
 @transaction.atomic
 def pipeline_create(
-    *, project, user, name: str, yaml: str, slug: str | None = None, description: str = "", message: str = ""
+    *,
+    project,
+    user,
+    name: str,
+    yaml: str,
+    slug: str | None = None,
+    description: str = "",
+    message: str = "",
+    repository_url: str | None = None,
+    repository_credential: str | None = None,
 ) -> Pipeline:
     require_role(user, project, Role.DEVELOPER)
     pipeline = Pipeline(
@@ -112,6 +128,11 @@ def pipeline_create(
     except IntegrityError as error:
         raise Conflict(f"A pipeline with slug {pipeline.slug!r} already exists in {project.slug}.") from error
     pipeline.current_version = _version_save(pipeline=pipeline, user=user, yaml=yaml, message=message)
+    if repository_url is not None or repository_credential is not None:
+        pipeline_repository_update(
+            pipeline=pipeline, user=user, repository_url=repository_url,
+            repository_credential=repository_credential,
+        )
     pipeline.refresh_from_db()
     return pipeline
 
@@ -138,8 +159,15 @@ def pipeline_update(
     description: str | None = None,
     yaml: str | None = None,
     message: str = "",
+    repository_url: str | None = None,
+    repository_credential: str | None = None,
 ) -> Pipeline:
     _require_editable(pipeline, user)
+    if repository_url is not None or repository_credential is not None:
+        pipeline_repository_update(
+            pipeline=pipeline, user=user, repository_url=repository_url,
+            repository_credential=repository_credential,
+        )
     if name is not None:
         pipeline.name = name
     if description is not None:
@@ -151,6 +179,72 @@ def pipeline_update(
     if yaml is not None:
         _version_save(pipeline=pipeline, user=user, yaml=yaml, message=message)
     pipeline.refresh_from_db()
+    return pipeline
+
+
+def repository_key(url: str) -> str:
+    """One spelling of a repository's URL: `git@host:o/r.git`, `ssh://git@host/o/r` and
+    `https://host/o/r` are the same repository."""
+    url = url.strip().lower().removesuffix("/").removesuffix(".git")
+    url = re.sub(r"^[a-z+]+://", "", url)
+    url = re.sub(r"^[^@/]*@", "", url)
+    return url.replace(":", "/")
+
+
+def _check_repository_url(url: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    problem = None
+    if len(url) > 500:
+        problem = "Use at most 500 characters."
+    elif url.startswith("-") or any(char.isspace() or ord(char) < 32 for char in url):
+        problem = "A repository URL has no spaces and does not start with '-'."
+    elif SCP_LIKE_URL.match(url):
+        return url
+    else:
+        parts = urlsplit(url)
+        if parts.scheme not in URL_SCHEMES or not parts.netloc:
+            problem = "Give an https://, http://, ssh:// or git:// URL, or user@host:path."
+        elif parts.password is not None:
+            problem = "Do not put a password in the URL: name a credential instead."
+    if problem:
+        raise ValidationFailed(f"'{url[:100]}' is not a repository URL. {problem}",
+                               details={"repository_url": [problem]})
+    return url
+
+
+def _check_repository_credential(project_id: int, name: str) -> str:
+    name = name.strip()
+    if not name:
+        return ""
+    type = credential_usable_type(project_id=project_id, name=name)
+    problem = None
+    if type is None:
+        problem = f"No credential named {name} in this project or shared with it."
+    elif type not in CHECKOUT_TYPES:
+        usable = ", ".join(CredentialType(choice).label.lower() for choice in CHECKOUT_TYPES)
+        label = CredentialType(type).label.lower()
+        problem = f"{name} is a {label} credential; a checkout needs one of: {usable}."
+    if problem:
+        raise ValidationFailed(problem, details={"repository_credential": [problem]})
+    return name
+
+
+@transaction.atomic
+def pipeline_repository_update(
+    *, pipeline: Pipeline, user, repository_url: str | None = None, repository_credential: str | None = None
+) -> Pipeline:
+    """The repository `checkout: self` clones and the credential it uses (maintainers and owners:
+    the credential reaches every job that checks the repository out)."""
+    url = pipeline.repository_url if repository_url is None else repository_url.strip()
+    name = pipeline.repository_credential if repository_credential is None else repository_credential.strip()
+    if (url, name) == (pipeline.repository_url, pipeline.repository_credential):
+        return pipeline  # unchanged (a developer's PUT of what GET returned): nothing to allow
+    require_role(user, pipeline.project, Role.MAINTAINER)
+    pipeline.repository_url = _check_repository_url(url)
+    pipeline.repository_credential = _check_repository_credential(pipeline.project_id, name)
+    pipeline.save(update_fields=["repository_url", "repository_credential", "updated_at"])
     return pipeline
 
 

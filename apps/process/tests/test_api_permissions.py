@@ -68,6 +68,12 @@ ENDPOINTS = [
     ("GET", f"{PIPELINE}/", None, expect(200)),
     ("PATCH", f"{PIPELINE}/", {"yaml": HELLO_TWICE}, expect(200, viewer=403)),
     ("PUT", f"{PIPELINE}/", {"name": "Build", "yaml": HELLO_TWICE}, expect(200, viewer=403)),
+    (
+        "PATCH",
+        f"{PIPELINE}/",
+        {"repository_url": "https://git.example.com/acme/build.git"},
+        expect(200, developer=403, viewer=403),
+    ),
     ("DELETE", f"{PIPELINE}/", None, expect(405)),
     ("POST", f"{PIPELINE}/archive/", None, expect(200, viewer=403)),
     ("POST", f"{PIPELINE}/restore/", None, expect(200, viewer=403)),
@@ -86,7 +92,7 @@ CASES = [
 
 
 def test_every_endpoint_is_in_the_table():
-    assert len(ENDPOINTS) == 25
+    assert len(ENDPOINTS) == 26
     assert all(set(table) == set(ROLES) for *_, table in ENDPOINTS)
 
 
