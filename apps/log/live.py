@@ -2,13 +2,23 @@
 
 Delivery is at most once and the database is the record, so a failed publish is logged and
 forgotten: it never fails the ingest or the engine that asked for it.
+
+With a channel layer that crosses processes (Redis), one background thread per process sends, in
+order, so the agent call or engine event that caused a message does not wait for it; a job queued
+under a key that is already waiting is dropped (`build.changed` reads the latest state when it
+runs). The in-memory layer of the embedded default is sent to in place: its queues belong to the
+server's event loop.
 """
 
 import logging
+import threading
+from collections import deque
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.conf import settings
+from django.db import close_old_connections, transaction
 
 from apps.log.lines import line_payload
 
@@ -29,6 +39,55 @@ def build_group_send(build_id: int, message: dict) -> None:
             async_to_sync(layer.group_send)(build_group_name(build_id), message)
     except Exception:  # noqa: BLE001 - a live update must never break the write that caused it
         logger.warning("publishing %s to build %s failed", message.get("type"), build_id, exc_info=True)
+
+
+IN_PROCESS_LAYER = "channels.layers.InMemoryChannelLayer"
+
+
+class BackgroundSender:
+    """One daemon thread per process running the send jobs handed to it, first in, first out."""
+
+    def __init__(self):
+        self._queue: deque = deque()
+        self._keys: set = set()
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, job: Callable[[], None], key=None) -> None:
+        with self._condition:
+            if key is not None and key in self._keys:
+                return
+            self._queue.append((key, job))
+            if key is not None:
+                self._keys.add(key)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="live-sender", daemon=True)
+                self._thread.start()
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._queue:
+                    close_old_connections()
+                    self._condition.wait()
+                key, job = self._queue.popleft()
+                self._keys.discard(key)
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - see build_group_send
+                logger.warning("a live update failed", exc_info=True)
+
+
+sender = BackgroundSender()
+
+
+def send_soon(job: Callable[[], None], key=None) -> None:
+    """Run a send job: in place on the in-memory layer, else on the background thread."""
+    if settings.CHANNEL_LAYERS["default"]["BACKEND"] == IN_PROCESS_LAYER:
+        job()
+    else:
+        sender.submit(job, key)
 
 
 def log_batches(*, job_key: str, attempt: int, lines: list) -> list[dict]:
@@ -55,4 +114,4 @@ def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, lines: 
         for message in messages:
             build_group_send(build_id, message)
 
-    transaction.on_commit(publish)
+    transaction.on_commit(lambda: send_soon(publish))

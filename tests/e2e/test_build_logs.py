@@ -144,7 +144,7 @@ def test_graph_goes_green_and_the_log_arrives_live(admin_page, project, superuse
 
     page.wait_for_function("window.buildPage !== undefined")
     expect(log_row(page, "tick 1")).to_be_visible(timeout=20_000)
-    assert build_badge(page).text_content() == "Running"  # the line came while the job still runs
+    expect(build_badge(page)).to_have_text("Running")  # the line came while the job still runs
     assert page.evaluate("window.buildPage.socket.open")
     page.evaluate("window.buildPage.socket.drop()")  # a dropped connection resumes from the last line
     screenshot(page, "running")
