@@ -1,34 +1,16 @@
 """Server-side masking of secret values in log lines: every value a job received, each line of a
 multi-line value, and their base64 and URL-encoded forms become `***`.
 
-The variants match the agent's (agent/devops_agent.py `secret_variants`; a test keeps them equal).
+The variants are the agent's own (`secret_variants` of agent/devops_agent.py, a stdlib-only module).
 A batch is masked as one text: one C-level search per variant over the joined lines instead of
 one per line, which keeps ingest fast with many secrets registered.
 """
 
-import base64
-import urllib.parse
 from collections.abc import Iterable
 
-MASK = "***"
-MIN_DERIVED_SECRET = 6
+from agent.devops_agent import MASK, secret_variants
+
 MIN_LINE_SECRET = 4
-
-
-def secret_variants(secret: str) -> set[str]:
-    """The secret as it may appear in a log: plain, inside base64 text, URL-encoded."""
-    variants = {secret}
-    raw = secret.encode("utf-8")
-    for encode in (base64.b64encode, base64.urlsafe_b64encode):
-        for offset in range(3):
-            encoded = encode(b"\0" * offset + raw).decode("ascii")
-            start, end = -(-8 * offset // 6), 8 * (offset + len(raw)) // 6
-            piece = encoded[start:end]
-            if len(piece) >= MIN_DERIVED_SECRET:
-                variants.add(piece)
-    for quote in (urllib.parse.quote, urllib.parse.quote_plus):
-        variants.add(quote(secret, safe=""))
-    return variants
 
 
 def flat_values(secrets: dict) -> list[str]:
