@@ -31,10 +31,11 @@ def build_group_name(build_id: int) -> str:
     return f"build-{build_id}"
 
 
-def build_group_send(build_id: int, message: dict) -> None:
-    """Send one message to the build's group now; errors are logged, never raised."""
+def build_group_send(build_id: int, message: dict, layer=None) -> None:
+    """Send one message to the build's group now (through `layer`, else the configured one);
+    errors are logged, never raised."""
     try:
-        layer = get_channel_layer()
+        layer = layer or get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(build_group_name(build_id), message)
     except Exception:  # noqa: BLE001 - a live update must never break the write that caused it
@@ -45,7 +46,8 @@ IN_PROCESS_LAYER = "channels.layers.InMemoryChannelLayer"
 
 
 class BackgroundSender:
-    """One daemon thread per process running the send jobs handed to it, first in, first out."""
+    """One daemon thread per process running the send jobs handed to it, first in, first out.
+    Each job gets the channel layer its caller resolved: the thread never reads the settings."""
 
     def __init__(self):
         self._queue: deque = deque()
@@ -53,11 +55,11 @@ class BackgroundSender:
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def submit(self, job: Callable[[], None], key=None) -> None:
+    def submit(self, job: Callable, layer, key=None) -> None:
         with self._condition:
             if key is not None and key in self._keys:
                 return
-            self._queue.append((key, job))
+            self._queue.append((key, job, layer))
             if key is not None:
                 self._keys.add(key)
             if self._thread is None or not self._thread.is_alive():
@@ -71,10 +73,10 @@ class BackgroundSender:
                 while not self._queue:
                     close_old_connections()
                     self._condition.wait()
-                key, job = self._queue.popleft()
+                key, job, layer = self._queue.popleft()
                 self._keys.discard(key)
             try:
-                job()
+                job(layer)
             except Exception:  # noqa: BLE001 - see build_group_send
                 logger.warning("a live update failed", exc_info=True)
 
@@ -82,12 +84,13 @@ class BackgroundSender:
 sender = BackgroundSender()
 
 
-def send_soon(job: Callable[[], None], key=None) -> None:
-    """Run a send job: in place on the in-memory layer, else on the background thread."""
+def send_soon(job: Callable, key=None) -> None:
+    """Run a send job `job(layer)`: in place on the in-memory layer, else on the background thread."""
+    layer = get_channel_layer()
     if settings.CHANNEL_LAYERS["default"]["BACKEND"] == IN_PROCESS_LAYER:
-        job()
+        job(layer)
     else:
-        sender.submit(job, key)
+        sender.submit(job, layer, key)
 
 
 def log_batches(*, job_key: str, attempt: int, lines: list) -> list[dict]:
@@ -105,13 +108,13 @@ def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, lines: 
     if not lines:
         return
 
-    def publish():
+    def publish(layer):
         try:
             messages = log_batches(job_key=job_key, attempt=attempt, lines=lines)
         except Exception:  # noqa: BLE001 - see build_group_send
             logger.warning("shaping log lines of build %s failed", build_id, exc_info=True)
             return
         for message in messages:
-            build_group_send(build_id, message)
+            build_group_send(build_id, message, layer)
 
     transaction.on_commit(lambda: send_soon(publish))

@@ -22,17 +22,18 @@ def build_changed_message(build_id: int) -> dict | None:
     return {"type": "build.changed", "status": status, "jobs": [{"key": k, "status": s} for k, s in jobs]}
 
 
-def build_changed_publish(build_id: int) -> None:
+def build_changed_publish(build_id: int, layer=None) -> None:
     try:
         message = build_changed_message(build_id)
     except Exception:  # noqa: BLE001 - a live update must never break the write that caused it
         logger.warning("reading build %s for build.changed failed", build_id, exc_info=True)
         return
     if message is not None:
-        build_group_send(build_id, message)
+        build_group_send(build_id, message, layer)
 
 
 def build_changed_on_commit(build_id: int) -> None:
-    transaction.on_commit(
-        lambda: send_soon(lambda: build_changed_publish(build_id), key=("build.changed", build_id))
-    )
+    def publish(layer) -> None:
+        build_changed_publish(build_id, layer)
+
+    transaction.on_commit(lambda: send_soon(publish, key=("build.changed", build_id)))
