@@ -1200,7 +1200,7 @@ class StepExecutor:
 
     def environment(self, step_env: dict | None = None, files: StepFiles | None = None) -> dict[str, str]:
         env = {name: value for name, value in os.environ.items() if not name.startswith("DEVOPS_AGENT_")}
-        for source in (self.job_env, self.exported_env, string_env(step_env)):
+        for source in (self.job_env, self.exported_env, self._unmasked(string_env(step_env))):
             env.update(source)
         env.update(self.runner_env())
         if files is not None:
@@ -1208,6 +1208,15 @@ class StepExecutor:
         if self.path_entries:
             env["PATH"] = os.pathsep.join([*self.path_entries, env.get("PATH") or os.defpath])
         return env
+
+    def _unmasked(self, step_env: dict[str, str]) -> dict[str, str]:
+        """The server stores env that earlier steps exported with secrets masked, so it renders them
+        masked: such a value is put back from what this agent read from the step's file."""
+        for name, value in step_env.items():
+            real = self.exported_env.get(name)
+            if real is not None and value != real and value == self.masker.mask(real):
+                step_env[name] = real
+        return step_env
 
     def runner_env(self) -> dict[str, str]:
         workspace = self.paths.workspace

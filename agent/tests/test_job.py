@@ -234,3 +234,13 @@ def test_the_last_step_is_reported_with_finish_without_asking_again(tmp_path):
     assert [step["index"] for step in api.completed] == [0, 1]
     assert api.finished == ("succeeded", None)
     assert "c" not in api.texts()
+
+
+def test_env_an_earlier_step_exported_comes_back_masked_and_the_step_gets_the_real_value(tmp_path):
+    exported = run_step(0, 'echo "EXPORTED=$TOKEN" >> "$DEVOPS_ENV"')
+    check = '[ "$EXPORTED" = "$TOKEN" ] && [ "$OTHER" = "***" ] && echo "intact"'
+    later = run_step(1, check, env={"EXPORTED": "***", "OTHER": "***"})
+    api = ScriptedJobApi([exported, later])
+    assert runner_for(api, tmp_path).run() == "succeeded"
+    assert api.completed[0]["env"] == {"EXPORTED": "tok-very-secret-1"}  # the server stores it masked
+    assert "intact" in api.texts()

@@ -91,6 +91,10 @@ jobs:
           AK_ID: ${{ secrets.AK.access_key_id }}
           AK_SECRET: ${{ secrets.AK.secret_access_key }}
           RUNTIME: runtime-${{ ci.build_number }}-masked-value
+      - run: echo "EXPORTED=$TOKEN" >> "$DEVOPS_ENV"
+        env:
+          TOKEN: ${{ secrets.TOKEN }}
+      - run: printf '%s' "$EXPORTED" | sha256sum | sed "s/ .*//; s/^/sha EXPORTED /"
 """
 
 
@@ -178,6 +182,7 @@ def test_every_credential_type_reaches_the_job_masked_and_is_stored_nowhere(
     for name, value in values.items():
         if name != "UNUSED":
             assert f"sha {name} {sha(value)}" in lines, name  # the job got the exact value
+    assert f"sha EXPORTED {sha(values['TOKEN'])}" in lines  # exported env is stored masked, used intact
     for needle in needles(values) | {f"runtime-{build.number}-masked-value".encode()}:
         assert needle.decode() not in text, needle
     prefixes = ("pw ***", "token ***", "b64 ***", "url ***", "passphrase ***", "runtime ***",

@@ -57,6 +57,11 @@ def job_secret_mask(job: JobRun) -> SecretMask:
     return mask
 
 
+def masked_texts(values, mask: SecretMask) -> dict:
+    """A reported name -> text mapping, as texts, with secrets masked."""
+    return masked_values({str(name): str(value) for name, value in (values or {}).items()}, mask)
+
+
 def masked_values(values: dict, mask: SecretMask) -> dict:
     """Outputs that contain a secret are stored masked (as GitHub Actions redacts them)."""
     if not mask:
@@ -122,15 +127,15 @@ def step_record(job: JobRun, completed: dict) -> None:
     if status not in STEP_STATUSES:
         status = Status.FAILED
     attempt = int(completed.get("attempt", 1))
+    mask = job_secret_mask(job)  # outputs and exported env are stored with their secrets masked
     step = StepRun.objects.filter(job=job, job_attempt=job.attempt, index=int(completed.get("index", -1)))
     step.filter(~Q(status__in=TERMINAL_STATUSES) | Q(attempt__lt=attempt)).update(
         status=status,
         outcome=status,
         attempt=attempt,
         exit_code=completed.get("exit_code"),
-        outputs=masked_values({str(k): str(v) for k, v in (completed.get("outputs") or {}).items()},
-                              job_secret_mask(job)),
-        env={str(k): str(v) for k, v in (completed.get("env") or {}).items()},
+        outputs=masked_texts(completed.get("outputs"), mask),
+        env=masked_texts(completed.get("env"), mask),
         path=[str(p) for p in (completed.get("path") or [])],
         metrics=completed.get("metrics") or {},
         started_at=parse_datetime(completed.get("started_at") or "") or F("started_at"),
