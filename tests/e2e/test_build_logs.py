@@ -23,6 +23,7 @@ from apps.process.choices import Status
 from apps.process.models import Build, JobRun, StageRun
 from apps.process.services import pipeline_create
 from apps.process.services.builds import build_start
+from tests.e2e.pipelines import WITH_PROBLEMS
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -86,19 +87,6 @@ jobs:
     runs-on: self-hosted
     steps:
       - run: echo building
-"""
-WITH_PROBLEMS = """name: deploy
-jobs:
-  build:
-    runs-on: self-hosted
-    timeout-minute: 10
-    steps:
-      - run: echo building
-  ship:
-    runs-on: self-hosted
-    needs: [biuld]
-    steps:
-      - run: echo shipping
 """
 
 

@@ -8,22 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.core.services import project_create
+from tests.e2e.pipelines import WITH_PROBLEMS
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-WITH_PROBLEMS = """name: deploy
-jobs:
-  build:
-    runs-on: self-hosted
-    timeout-minute: 10
-    steps:
-      - run: echo building
-  ship:
-    runs-on: self-hosted
-    needs: [biuld]
-    steps:
-      - run: echo shipping
-"""
 FIXED = WITH_PROBLEMS.replace("timeout-minute:", "timeout-minutes:").replace("[biuld]", "[build]")
 EDITED = FIXED.replace("echo shipping", "echo shipping to production")
 
