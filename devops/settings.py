@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.environment",
     "apps.ticket",
     "apps.openapi",
+    "apps.quality",
 ]
 
 MIDDLEWARE = [

@@ -30,3 +30,14 @@ def require_role(user, project: Project, role: Role) -> Role:
 def has_role(user, project: Project, role: Role) -> bool:
     actual = user_role(user, project)
     return actual is not None and actual >= role
+
+
+def user_listed(user, project: Project, names: list[str], *, default_role: Role = Role.MAINTAINER) -> bool:
+    """Whether `user` is one of `names`: a user name, or `role:<role>` held (or outranked) in the
+    project. An empty list means members with `default_role` or higher."""
+    if not names:
+        return has_role(user, project, default_role)
+    if user.username in names:
+        return True
+    roles = [name.removeprefix("role:") for name in names if name.startswith("role:")]
+    return any(role in Role.values and has_role(user, project, Role(role)) for role in roles)

@@ -55,26 +55,42 @@ from apps.process.language.expressions import ExpressionError, StatusFunctions, 
 from apps.process.language.plan import expand_deferred_job
 
 from .contexts import Lazy, base_contexts, job_effective_status, jobs_context, trigger_facts
+from .gates import (
+    CHECK_IN,
+    CHECK_OUT,
+    PASSED,
+    GateVerdict,
+    block_minutes,
+    evaluate_gate,
+    gates_outcome,
+    stage_gates,
+)
 from .results import build_result, rollup, worst_status
 from .states import (
     ACTIVE,
+    APPROVED,
     BLOCKED,
     CANCELED,
     FAILED,
     FAILURES,
     PENDING,
     QUEUED,
+    REJECTED,
     RUNNING,
     SKIPPED,
     SUCCEEDED,
     TERMINAL,
     TIMED_OUT,
+    WAITING,
     WAITING_REVIEW,
     BuildState,
+    GateBlock,
     JobState,
     PlanIndex,
+    ReviewState,
     group_jobs,
 )
+from .steps import render_text
 
 DEFAULT_JOB_TIMEOUT_MINUTES = 360
 BUILD_CANCELED = "the build was canceled"
@@ -118,7 +134,42 @@ class ExpandMatrix:
         return tuple(f"{self.job_key}.{number}" for number in range(len(self.combinations)))
 
 
-Change = BuildStatus | StageStatus | JobStatus | CancelJob | ExpandMatrix
+@dataclass(frozen=True)
+class ReviewRequested:
+    """A stage starts waiting for review: who may approve (rendered), what they are asked, until when."""
+
+    stage_index: int
+    reviewers: tuple[str, ...]
+    description: str
+    inputs: dict
+    deadline: float
+
+
+@dataclass(frozen=True)
+class ReviewExpired:
+    stage_index: int
+
+
+@dataclass(frozen=True)
+class GateChecked:
+    """The gates at a stage's control point were evaluated: `outcome` passed, failed or blocked."""
+
+    stage_index: int
+    point: str
+    verdicts: tuple[GateVerdict, ...]
+    outcome: str
+    deadline: float | None = None
+
+
+@dataclass(frozen=True)
+class GateExpired:
+    stage_index: int
+
+
+Change = (
+    BuildStatus | StageStatus | JobStatus | CancelJob | ExpandMatrix
+    | ReviewRequested | ReviewExpired | GateChecked | GateExpired
+)
 
 
 def decide_build(plan: dict, state: BuildState, now: float) -> list[Change]:
@@ -139,6 +190,7 @@ def apply_changes(state: BuildState, changes: list[Change]) -> BuildState:
     """The state after `changes`: what the persistence side must write, as a pure function."""
     jobs = dict(state.jobs)
     stages = list(state.stages)
+    reviews, blocks = dict(state.reviews), dict(state.blocks)
     status, reason = state.status, state.reason
     for change in changes:
         if isinstance(change, BuildStatus):
@@ -153,7 +205,13 @@ def apply_changes(state: BuildState, changes: list[Change]) -> BuildState:
             jobs[change.job_key] = replace(jobs[change.job_key], cancel_requested=True, reason=change.reason)
         elif isinstance(change, ExpandMatrix):
             jobs = expanded_jobs(jobs, change)
-    return replace(state, jobs=jobs, stages=tuple(stages), status=status, reason=reason)
+        elif isinstance(change, ReviewRequested):
+            reviews[change.stage_index] = ReviewState(WAITING, change.deadline)
+        elif isinstance(change, GateChecked) and change.outcome == BLOCKED:
+            blocks[change.stage_index] = GateBlock(change.point, change.deadline or 0.0)
+    return replace(
+        state, jobs=jobs, stages=tuple(stages), status=status, reason=reason, reviews=reviews, blocks=blocks
+    )
 
 
 def expanded_jobs(jobs: dict[str, JobState], change: ExpandMatrix) -> dict[str, JobState]:
@@ -205,14 +263,20 @@ class _Pass:
         jobs = self.stage_jobs(position)
         if status == PENDING:
             return self.start_stage(position, plan_stage)
-        if status in (WAITING_REVIEW, BLOCKED):
-            return [StageStatus(position, CANCELED, BUILD_CANCELED)] if self.state.cancel_requested else []
+        if status in (WAITING_REVIEW, BLOCKED) and self.state.cancel_requested:
+            return [StageStatus(position, CANCELED, BUILD_CANCELED)]
+        if status == WAITING_REVIEW:
+            return self.review_changes(position, plan_stage)
+        if status == BLOCKED:
+            return self.blocked_changes(position, jobs)
         found = self.job_changes(position, plan_stage, jobs)
         if found:
             return found
         final = rollup(self.effective(job) for job in jobs)
         if final is None:
             return []
+        if final == SUCCEEDED:
+            return self.gated(position, plan_stage, CHECK_OUT, StageStatus(position, SUCCEEDED))
         return [StageStatus(position, final, self.stage_reason(final, jobs))]
 
     def start_stage(self, position: int, plan_stage: dict) -> list[Change]:
@@ -230,11 +294,70 @@ class _Pass:
         if not holds and cancelled:
             return [StageStatus(position, CANCELED, BUILD_CANCELED)]
         if not holds:
-            reason = "an earlier stage failed" if failed else f"condition is false: {plan_stage.get('if')}"
-            return [StageStatus(position, SKIPPED, reason)]
-        if (plan_stage.get("check_in") or {}).get("reviews"):
-            return [StageStatus(position, WAITING_REVIEW, "waiting for review")]
-        return [StageStatus(position, RUNNING)]
+            return [StageStatus(position, SKIPPED, skipped_stage_reason(plan_stage, failed, earlier))]
+        reviews = (plan_stage.get("check_in") or {}).get("reviews")
+        if reviews:
+            waiting = StageStatus(position, WAITING_REVIEW, "waiting for review")
+            return [self.review_request(position, reviews), waiting]
+        return self.gated(position, plan_stage, CHECK_IN, StageStatus(position, RUNNING))
+
+    # reviews and gates
+
+    def review_request(self, position: int, reviews: dict) -> ReviewRequested:
+        contexts = self.stage_contexts(position)
+        status = StatusFunctions(success=True, failure=False, cancelled=False)
+        render = partial(render_text, contexts=contexts, status=status)
+        try:
+            reviewers = tuple(name for name in (render(each) for each in reviews["reviewers"]) if name)
+            description = render(reviews.get("description") or "") or ""
+        except ExpressionError as error:
+            reviewers, description = tuple(reviews["reviewers"]), f"(description: {error})"
+        hours = reviews.get("timeout_hours") or 24
+        inputs = dict(reviews.get("inputs") or {})
+        return ReviewRequested(position, reviewers, description, inputs, self.now + 3600 * hours)
+
+    def review_changes(self, position: int, plan_stage: dict) -> list[Change]:
+        review = self.state.reviews.get(position)
+        if review is None:
+            return []
+        if review.status == APPROVED:
+            return self.gated(position, plan_stage, CHECK_IN, StageStatus(position, RUNNING))
+        if review.status == REJECTED:
+            return [StageStatus(position, CANCELED, review.reason or "the review was rejected")]
+        if self.now >= review.deadline:
+            hours = (plan_stage.get("check_in") or {}).get("reviews", {}).get("timeout_hours") or 24
+            reason = f"the review timed out after {hours} hours"
+            return [ReviewExpired(position), StageStatus(position, CANCELED, reason)]
+        return []
+
+    def gated(self, position: int, plan_stage: dict, point: str, passed: StageStatus) -> list[Change]:
+        """`passed` when the gates at `point` pass (or there are none); else failed or blocked."""
+        gates = stage_gates(plan_stage, point, self.state.rules)
+        if not gates:
+            return [passed]
+        verdicts = tuple(evaluate_gate(gate, self.state.metrics) for gate in gates)
+        outcome = gates_outcome(verdicts)
+        reason = "; ".join(verdict.reason for verdict in verdicts if not verdict.passed)
+        if outcome == PASSED:
+            return [GateChecked(position, point, verdicts, outcome), passed]
+        if outcome == FAILED:
+            return [GateChecked(position, point, verdicts, outcome), StageStatus(position, FAILED, reason)]
+        deadline = self.now + 60 * block_minutes(verdicts)
+        checked = GateChecked(position, point, verdicts, outcome, deadline)
+        return [checked, StageStatus(position, BLOCKED, reason)]
+
+    def blocked_changes(self, position: int, jobs: list[JobState]) -> list[Change]:
+        block = self.state.blocks.get(position)
+        if block is None:
+            return []
+        if block.overridden:
+            if block.point == CHECK_IN:
+                return [StageStatus(position, RUNNING)]
+            return [StageStatus(position, rollup(self.effective(job) for job in jobs) or SUCCEEDED)]
+        if self.now >= block.deadline:
+            reason = "the quality gate was not overridden in time"
+            return [GateExpired(position), StageStatus(position, FAILED, reason)]
+        return []
 
     def end_unfinished(self, position: int, status: str, reason: str) -> list[Change]:
         """A stage that ended before its jobs ran (skipped, canceled, its `if` failed) ends them."""
@@ -432,6 +555,14 @@ class _Pass:
             compute = partial(jobs_context, self.index, self.state, self.groups, position)
             self.jobs_cache[position] = Lazy(compute)
         return self.jobs_cache[position]
+
+
+def skipped_stage_reason(plan_stage: dict, failed: bool, earlier: list[str]) -> str:
+    if failed:
+        return "an earlier stage failed"
+    if CANCELED in earlier:
+        return "an earlier stage was canceled"
+    return f"condition is false: {plan_stage.get('if')}"
 
 
 def skip_reason(plan_job: dict, status: StatusFunctions, in_finally: bool) -> str:

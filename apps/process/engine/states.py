@@ -15,12 +15,17 @@ back. Field by field:
   `cancel_requested` records that the agent has been told to stop it; `started_at` (seconds,
   same clock as `decide_build`'s `now`) is when an agent claimed it.
 - `StepState` is the latest attempt of one step of a job.
+- `BuildState.reviews` / `blocks` map a stage index to its review (`ReviewState`) or the gate
+  that blocked it (`GateBlock`), for the build's current attempt; `metrics` are the build's
+  metrics by name and `rules` the quality rules of the database that apply to its pipeline (the
+  persistence side may pass lazy mappings: they are read only at a stage's control points).
 
 The Plan is the dict described in docs/plan-format.md; `PlanIndex` answers the lookups the
 engine needs from it (which stage a job is in, the Plan entry of a job state).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +39,9 @@ SKIPPED = "skipped"
 TIMED_OUT = "timed_out"
 WAITING_REVIEW = "waiting_review"
 BLOCKED = "blocked"
+
+# a stage review's decision (ReviewState.status)
+WAITING, APPROVED, REJECTED = "waiting", "approved", "rejected"
 
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELED, SKIPPED, TIMED_OUT})
 ACTIVE = frozenset({QUEUED, RUNNING})
@@ -74,6 +82,25 @@ class StageState:
 
 
 @dataclass(frozen=True)
+class ReviewState:
+    """A stage's review as decided: `waiting`, `approved` or `rejected`; `deadline` in seconds."""
+
+    status: str
+    deadline: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class GateBlock:
+    """A stage a quality gate blocked at `point` (check-in or check-out) until `deadline`,
+    unless a gatekeeper `overridden` it."""
+
+    point: str
+    deadline: float
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
 class BuildState:
     stages: tuple[StageState, ...]
     jobs: dict[str, JobState]
@@ -81,6 +108,10 @@ class BuildState:
     status: str = PENDING
     reason: str = ""
     cancel_requested: bool = False
+    reviews: Mapping[int, ReviewState] = field(default_factory=dict)
+    blocks: Mapping[int, GateBlock] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+    rules: Sequence[dict] = ()
 
 
 def initial_build_state(plan: dict, static: dict) -> BuildState:

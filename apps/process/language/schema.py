@@ -109,11 +109,14 @@ DEFAULTS = KeySpec("defaults", ("run",))
 RUN_DEFAULTS = KeySpec("run", ("shell", "working-directory"))
 CONCURRENCY = KeySpec("concurrency", ("group", "cancel-in-progress", "queue-length"), required=("group",))
 CHECK = KeySpec("stage check", ("reviews", "gates"))
-REVIEWS = KeySpec("reviews", ("reviewers", "timeout-hours", "description"), required=("reviewers",))
-GATE = KeySpec(
-    "gate", ("name", "rule", "continue-on-fail"), aliases={"rules": "rule"}, required=("name", "rule")
+REVIEWS = KeySpec(
+    "reviews", ("reviewers", "timeout-hours", "description", "inputs"), aliases={"params": "inputs"},
+    required=("reviewers",),
 )
-CONTINUE_ON_FAIL = KeySpec("continue-on-fail", ("gatekeepers",), required=("gatekeepers",))
+GATE = KeySpec(
+    "gate", ("name", "rule", "continue-on-fail"), aliases={"rules": "rule"}, required=("name",)
+)
+CONTINUE_ON_FAIL = KeySpec("continue-on-fail", ("gatekeepers", "timeout-minutes"), required=("gatekeepers",))
 NOTICE = KeySpec("notice", ("type", "receivers", "title", "content", "if"), required=("type",))
 RUNS_ON = KeySpec("runs-on", ("pool", "labels"), aliases={"group": "pool", "pool-name": "pool"})
 TRIGGERS = KeySpec(

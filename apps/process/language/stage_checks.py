@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from .checks import read_template, read_templates
+from .inputs import read_inputs
 from .schema import CHECK, CONTINUE_ON_FAIL, GATE, REVIEWS, Reader
 from .yaml_source import YNode, YSeq, describe
 
@@ -38,6 +39,7 @@ def _read_reviews(reader: Reader, node: YNode | None) -> dict | None:
         "reviewers": reviewers,
         "timeout_hours": reader.amount(fields.get("timeout-hours"), DEFAULT_REVIEW_HOURS, "hours"),
         "description": read_template(reader, fields.get("description"), "") or "",
+        "inputs": read_inputs(reader, fields.get("inputs")).spec,
     }
 
 
@@ -57,7 +59,10 @@ def _read_gates(reader: Reader, node: YNode | None) -> list[dict]:
             {
                 "name": reader.text(fields.get("name"), "") or "",
                 "rules": _read_rules(reader, fields.get("rule")),
-                "continue_on_fail": {"gatekeepers": read_templates(reader, keepers.get("gatekeepers"))}
+                "continue_on_fail": {
+                    "gatekeepers": read_templates(reader, keepers.get("gatekeepers")),
+                    "timeout_minutes": reader.amount(keepers.get("timeout-minutes"), None, "minutes"),
+                }
                 if keepers
                 else None,
             }
@@ -88,5 +93,7 @@ def _read_rules(reader: Reader, node: YNode | None) -> list[dict]:
             }
         )
     if node is not None and not items:
-        reader.report(node, "a gate needs at least one rule")
+        reader.report(
+            node, "a gate needs at least one rule (or no 'rule' key, to use the quality rules of its name)"
+        )
     return rules

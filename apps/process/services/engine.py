@@ -19,10 +19,12 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.engine.steps import default_name
 from apps.process.language import TriggerEvent, static_contexts
 from apps.process.models import Build, JobRun, StageRun, StepRun
-from apps.process.services import events, live
+from apps.process.services import events, live, stage_checks
 from apps.process.services.plan_cache import build_with_plan
+from apps.process.signals import build_event_on_commit
 
 TRIGGER_FIELDS = frozenset(field.name for field in fields(TriggerEvent))
+STAGE_EVENTS = {Status.WAITING_REVIEW: "review.requested", Status.BLOCKED: "gate.blocked"}
 
 
 def trigger_event(build: Build) -> TriggerEvent:
@@ -120,6 +122,7 @@ def load_state(
         status=build.status,
         reason=build.reason,
         cancel_requested=build.cancel_requested_at is not None,
+        **stage_checks.stage_checks_state(build),
     )
     return state, steps_by_job
 
@@ -183,6 +186,8 @@ class ChangeWriter:
             build.finished_at = self.now
             self.finished = True
         build.save(update_fields=["status", "reason", "started_at", "finished_at"])
+        if change.status in TERMINAL_STATUSES:
+            build_event_on_commit(build.id, f"build.{change.status}")
 
     def write_StageStatus(self, change: engine.StageStatus) -> None:
         fields = {"status": change.status, "reason": change.reason}
@@ -191,6 +196,8 @@ class ChangeWriter:
         if change.status in TERMINAL_STATUSES:
             fields["finished_at"] = self.now
         StageRun.objects.filter(build=self.build, index=change.stage_index).update(**fields)
+        if change.status in STAGE_EVENTS:
+            build_event_on_commit(self.build.id, STAGE_EVENTS[change.status], stage_index=change.stage_index)
 
     def write_JobStatus(self, change: engine.JobStatus) -> None:
         fields = {"status": change.status, "reason": change.reason, **timestamps_for(change.status, self.now)}
@@ -209,6 +216,18 @@ class ChangeWriter:
         JobRun.objects.filter(build=self.build, key=change.job_key).update(
             cancel_requested=True, reason=change.reason
         )
+
+    def write_ReviewRequested(self, change: engine.ReviewRequested) -> None:
+        stage_checks.review_request(self.build, change)
+
+    def write_ReviewExpired(self, change: engine.ReviewExpired) -> None:
+        stage_checks.review_expire(self.build, change)
+
+    def write_GateChecked(self, change: engine.GateChecked) -> None:
+        stage_checks.gates_record(self.build, change)
+
+    def write_GateExpired(self, change: engine.GateExpired) -> None:
+        stage_checks.gates_expire(self.build, change)
 
     def write_ExpandMatrix(self, change: engine.ExpandMatrix) -> None:
         deferred = JobRun.objects.get(build=self.build, key=change.job_key)

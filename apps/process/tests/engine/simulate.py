@@ -74,10 +74,10 @@ JOB_TRANSITIONS = {
     "running": {TIMED_OUT},
 }
 STAGE_TRANSITIONS = {
-    "pending": {RUNNING, SKIPPED, FAILED, CANCELED, "waiting_review"},
-    "waiting_review": {CANCELED},
-    "blocked": {CANCELED},
-    "running": set(TERMINAL),
+    "pending": {RUNNING, SKIPPED, FAILED, CANCELED, "waiting_review", "blocked"},
+    "waiting_review": {RUNNING, CANCELED, FAILED, "blocked"},
+    "blocked": {RUNNING, SUCCEEDED, CANCELED, FAILED},
+    "running": {*TERMINAL, "blocked"},
 }
 BUILD_TRANSITIONS = {
     "pending": {RUNNING},
@@ -148,11 +148,34 @@ def simulate(
     cancel_at: float | None = None,
     secrets: dict | None = None,
     limit: int = 10_000,
+    **state_fields,
 ) -> Simulation:
-    """Runs the build to its end (or until nothing can move, e.g. a stage waiting for review)."""
+    """Runs the build to its end (or until nothing can move, e.g. a stage waiting for review).
+    `state_fields` set fields of the initial state (`metrics`, `rules`, ...)."""
+    state = replace(initial_build_state(plan, static or PUSH_TO_MAIN), **state_fields)
+    sim = Simulation(plan=plan, state=state)
+    return run(sim, scripts, cancel_at=cancel_at, secrets=secrets, limit=limit)
+
+
+def resume(
+    sim: Simulation, scripts: dict[str, Script] | None = None, *, at: float | None = None, **state_fields
+) -> Simulation:
+    """Goes on with a stopped simulation after a person acted (a review, an override), at time `at`."""
+    sim.state = replace(sim.state, **state_fields)
+    sim.now = max(sim.now, at or sim.now)
+    return run(sim, scripts)
+
+
+def run(
+    sim: Simulation,
+    scripts: dict[str, Script] | None,
+    *,
+    cancel_at: float | None = None,
+    secrets: dict | None = None,
+    limit: int = 10_000,
+) -> Simulation:
     scripts = scripts or {}
-    sim = Simulation(plan=plan, state=initial_build_state(plan, static or PUSH_TO_MAIN))
-    index = PlanIndex(plan)
+    index = PlanIndex(sim.plan)
     ends: dict[str, float] = {}
     for _ in range(limit):
         if cancel_at is not None and sim.now >= cancel_at and not sim.state.cancel_requested:
