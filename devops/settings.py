@@ -183,7 +183,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, pipelines and builds of the self-hosted CI server.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "apps.core.choices.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "apps.core.choices.Role",
+        "ReviewStatusEnum": "apps.process.models.review.ReviewStatus",
+        "StatusEnum": "apps.process.choices.Status",
+    },
 }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -21,6 +21,7 @@ from apps.process.services.builds import job_reset
 from apps.process.services.events import emit_build_advance
 from apps.process.services.live import build_changed_on_commit
 from apps.process.services.plan_cache import build_with_plan
+from apps.process.services.stage_checks import overdue_build_ids
 
 CLAIM_WINDOW = 200
 
@@ -83,7 +84,8 @@ def jobs_heartbeat(*, agent: Agent, running_job_ids: list) -> list[str]:
 def stalled_build_ids() -> set[int]:
     """Unfinished builds that nothing is moving on: no job queued or running (the event that would
     advance them was lost with a worker, a broker or a failed publish), or a cancel not yet applied.
-    Reviews and gates wait for people, so they are left alone unless canceled."""
+    Reviews and gates wait for people, so they are left alone unless canceled (or overdue, see
+    `overdue_build_ids`)."""
     active = JobRun.objects.filter(build=OuterRef("pk"), status__in=(Status.QUEUED, Status.RUNNING))
     unfinished = Build.objects.exclude(status__in=TERMINAL_STATUSES).annotate(busy=Exists(active))
     idle = Q(busy=False, status__in=(Status.PENDING, Status.QUEUED, Status.RUNNING))
@@ -145,7 +147,7 @@ def jobs_sweep(*, now=None) -> int:
         JobRun.objects.filter(id=job.id, status=Status.QUEUED).update(
             status=Status.FAILED, finished_at=now, reason=queue_timeout_reason(job)
         )
-    builds |= stalled_build_ids()
+    builds |= stalled_build_ids() | overdue_build_ids(now)
     with transaction.atomic():
         for build_id in builds:
             emit_build_advance(build_id)

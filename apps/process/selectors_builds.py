@@ -14,7 +14,7 @@ from apps.log.lines import Line
 from apps.log.selectors import SearchTarget, log_lines_page, log_total_lines
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import PipelineError, TriggerEvent, compile_pipeline
-from apps.process.models import Build, JobRun, Pipeline, StageRun, StepRun
+from apps.process.models import Build, JobRun, Pipeline, StageReview, StageRun, StepRun
 from apps.process.selectors import pipeline_get_for_user
 
 BRANCH_PREFIX = "refs/heads/"
@@ -125,6 +125,9 @@ def build_stages(build: Build) -> list[StageRun]:
 def build_with_runs(build: Build) -> Build:
     """The build with `stage_list` set: its stages, their jobs and the jobs' current steps."""
     build.stage_list = build_stages(build)
+    build.review_list = list(
+        StageReview.objects.filter(build=build, build_attempt=build.attempt).select_related("decided_by")
+    )
     return build
 
 

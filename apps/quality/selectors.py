@@ -1,5 +1,6 @@
 """Reads of the quality app: a build's metrics, the rules that apply to a pipeline, gate checks."""
 
+from apps.quality.choices import GateResult
 from apps.quality.models import GateCheck, Metric, QualityRule
 
 
@@ -46,3 +47,23 @@ def pipeline_rules(*, project_id: int, pipeline_id: int) -> list[dict]:
 def build_gate_checks(build_id: int, attempt: int | None = None):
     checks = GateCheck.objects.filter(build_id=build_id).select_related("rule", "decided_by")
     return checks.filter(build_attempt=attempt) if attempt is not None else checks
+
+
+def overdue_block_build_ids(now) -> set[int]:
+    """Builds with a blocked gate past its deadline: the sweep moves them on (to fail)."""
+    blocked = GateCheck.objects.filter(result=GateResult.BLOCKED, deadline__lte=now, build__status="blocked")
+    return set(blocked.values_list("build_id", flat=True))
+
+
+def stage_blocks(*, build_id: int, attempt: int) -> dict[int, dict]:
+    """The blocked (or overridden) control point of each stage: point, deadline, overridden."""
+    blocks: dict[int, dict] = {}
+    rows = GateCheck.objects.filter(
+        build_id=build_id, build_attempt=attempt, result__in=(GateResult.BLOCKED, GateResult.OVERRIDDEN)
+    ).values_list("stage_index", "control_point", "deadline", "result")
+    for stage_index, point, deadline, result in rows:
+        block = blocks.setdefault(stage_index, {"point": point, "deadline": deadline, "overridden": True})
+        if deadline and (block["deadline"] is None or deadline < block["deadline"]):
+            block["deadline"] = deadline
+        block["overridden"] = block["overridden"] and result == GateResult.OVERRIDDEN
+    return blocks

@@ -56,20 +56,6 @@ def gate_blocks_expire(*, build_id: int, attempt: int, stage_index: int) -> None
     ).update(result=GateResult.TIMED_OUT, decided_at=timezone.now())
 
 
-def stage_blocks(*, build_id: int, attempt: int) -> dict[int, dict]:
-    """The blocked (or overridden) control point of each stage: point, deadline, overridden."""
-    blocks: dict[int, dict] = {}
-    rows = GateCheck.objects.filter(
-        build_id=build_id, build_attempt=attempt, result__in=(GateResult.BLOCKED, GateResult.OVERRIDDEN)
-    ).values_list("stage_index", "control_point", "deadline", "result")
-    for stage_index, point, deadline, result in rows:
-        block = blocks.setdefault(stage_index, {"point": point, "deadline": deadline, "overridden": True})
-        if deadline and (block["deadline"] is None or deadline < block["deadline"]):
-            block["deadline"] = deadline
-        block["overridden"] = block["overridden"] and result == GateResult.OVERRIDDEN
-    return blocks
-
-
 def gate_override(*, build, stage_index: int, user, comment: str, may_override) -> int:
     """A gatekeeper lets a blocked stage go on. `may_override(gatekeepers)` says whether `user`
     is one of a gate's gatekeepers (names or roles; an empty list means project maintainers)."""

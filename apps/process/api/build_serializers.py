@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.log.lines import line_payload
-from apps.process.models import Build, JobRun, StageRun, StepRun
+from apps.process.models import Build, JobRun, StageReview, StageRun, StepRun
 from apps.process.selectors_builds import build_actor, duration_seconds, trigger_branch, trigger_tag
 
 
@@ -127,12 +127,34 @@ class BuildSerializer(DurationMixin, serializers.ModelSerializer):
         return build_actor(build)
 
 
+class StageReviewSerializer(serializers.ModelSerializer):
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = StageReview
+        fields = ["stage_index", "status", "reviewers", "description", "inputs", "values", "comment",
+                  "decided_by", "requested_at", "deadline", "decided_at"]
+        read_only_fields = fields
+
+
 class BuildDetailSerializer(BuildSerializer):
     stages = StageRunSerializer(source="stage_list", many=True, read_only=True)
+    reviews = StageReviewSerializer(source="review_list", many=True, read_only=True)
 
     class Meta(BuildSerializer.Meta):
-        fields = [*BuildSerializer.Meta.fields, "inputs", "variables", "trigger", "stages"]
+        fields = [*BuildSerializer.Meta.fields, "inputs", "variables", "trigger", "stages", "reviews"]
         read_only_fields = fields
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    values = serializers.DictField(
+        required=False, default=dict, help_text="Values of the review's inputs by name (approve only)."
+    )
+
+
+class GateOverrideSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, help_text="Why the blocked gate may be let through.")
 
 
 class BuildTriggerSerializer(serializers.Serializer):

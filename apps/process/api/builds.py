@@ -1,4 +1,5 @@
-"""Build endpoints: trigger, list, detail, cancel and retry; a build's jobs, their cancel and logs.
+"""Build endpoints: trigger, list, detail, cancel and retry, approve / reject a stage's review and
+override its blocked gate; a build's jobs, their cancel and logs.
 
 Declarations that parse input, call one process service or selector and shape the answer.
 """
@@ -24,12 +25,14 @@ from apps.process.api.build_serializers import (
     BuildRetrySerializer,
     BuildSerializer,
     BuildTriggerSerializer,
+    GateOverrideSerializer,
     JobRunSerializer,
     LogDownloadQuerySerializer,
     LogPageSerializer,
     LogQuerySerializer,
     LogSearchQuerySerializer,
     LogSearchSerializer,
+    ReviewDecisionSerializer,
 )
 from apps.process.api.views import PIPELINE_SLUG_PARAMETER
 from apps.process.filtersets import BuildFilterSet
@@ -47,7 +50,11 @@ from apps.process.selectors_builds import (
     job_log_target,
 )
 from apps.process.services.builds import build_cancel, build_retry, build_start, job_cancel
+from apps.process.services.stage_checks import gate_override, review_decide
 
+STAGE_INDEX_PARAMETER = OpenApiParameter(
+    "stage_index", int, OpenApiParameter.PATH, description="Index of the stage in the build (from 0)."
+)
 BUILD_NUMBER_PARAMETER = OpenApiParameter(
     "build_number", int, OpenApiParameter.PATH, description="Number of the build in its pipeline."
 )
@@ -138,6 +145,48 @@ class BuildViewSet(ProjectScopedMixin, mixins.ListModelMixin, viewsets.GenericVi
         data = validated(BuildRetrySerializer, request.data)
         build = build_retry(build=self.get_object(), user=request.user, only_failed=data["only_failed"])
         return self.detail_response(build)
+
+    @extend_schema(
+        parameters=[STAGE_INDEX_PARAMETER], request=ReviewDecisionSerializer, responses=BuildDetailSerializer
+    )
+    @action(detail=True, methods=["post"], url_path=r"stages/(?P<stage_index>[0-9]+)/approve")
+    def approve(self, request, *args, **kwargs):
+        return self.review(request, approve=True)
+
+    @extend_schema(
+        parameters=[STAGE_INDEX_PARAMETER], request=ReviewDecisionSerializer, responses=BuildDetailSerializer
+    )
+    @action(detail=True, methods=["post"], url_path=r"stages/(?P<stage_index>[0-9]+)/reject")
+    def reject(self, request, *args, **kwargs):
+        return self.review(request, approve=False)
+
+    def review(self, request, *, approve: bool) -> Response:
+        data = validated(ReviewDecisionSerializer, request.data)
+        build = self.get_object()
+        review_decide(
+            build=build,
+            stage_index=int(self.kwargs["stage_index"]),
+            user=request.user,
+            approve=approve,
+            comment=data["comment"],
+            values=data["values"],
+        )
+        return self.detail_response(build_get(self.pipeline, build.number))
+
+    @extend_schema(
+        parameters=[STAGE_INDEX_PARAMETER], request=GateOverrideSerializer, responses=BuildDetailSerializer
+    )
+    @action(detail=True, methods=["post"], url_path=r"stages/(?P<stage_index>[0-9]+)/override")
+    def override(self, request, *args, **kwargs):
+        data = validated(GateOverrideSerializer, request.data)
+        build = self.get_object()
+        gate_override(
+            build=build,
+            stage_index=int(self.kwargs["stage_index"]),
+            user=request.user,
+            comment=data["comment"],
+        )
+        return self.detail_response(build_get(self.pipeline, build.number))
 
     @extend_schema(parameters=[BuildLogSearchQuerySerializer], responses=BuildLogSearchSerializer)
     @action(detail=True, methods=["get"], url_path="logs/search")

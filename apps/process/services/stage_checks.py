@@ -196,3 +196,28 @@ def review_values(inputs: dict, given: dict) -> dict:
     if problems:
         raise ValidationFailed("the review's inputs are not valid", details=problems)
     return values
+
+
+def overdue_build_ids(now) -> set[int]:
+    """Builds whose review or blocked gate is past its deadline: the sweep moves them on."""
+    reviews = StageReview.objects.filter(
+        status=ReviewStatus.WAITING, deadline__lte=now, build__status=Status.WAITING_REVIEW
+    )
+    return set(reviews.values_list("build_id", flat=True)) | quality_selectors.overdue_block_build_ids(now)
+
+
+def gate_override(*, build: Build, stage_index: int, user, comment: str) -> int:
+    """A gatekeeper lets the blocked gates of a stage through (a comment is required)."""
+    if not (comment or "").strip():
+        raise ValidationFailed("say why the gate may be let through", details={"comment": "is required"})
+    project = build.pipeline.project
+    with transaction.atomic():
+        overridden = quality_services.gate_override(
+            build=build,
+            stage_index=stage_index,
+            user=user,
+            comment=comment,
+            may_override=lambda gatekeepers: user_listed(user, project, gatekeepers),
+        )
+        emit_build_advance(build.id)
+    return overridden
