@@ -1,5 +1,6 @@
 """The run form of a pipeline: one field per manual input (declared in the pipeline's YAML), and the
-branch. Field types follow the inputs' types; the compiler checks the values again at start."""
+branch; and a stage review's form: its inputs and a comment. Field types follow the inputs' types;
+the compiler (or the review service) checks the values again."""
 
 from django import forms
 
@@ -42,15 +43,16 @@ def input_field(name: str, spec: dict, environments: list[str]) -> forms.Field:
     return forms.CharField(required=spec["required"], max_length=1000, **common)
 
 
-class BuildRunForm(forms.Form):
-    branch = forms.CharField(max_length=200, initial="main", help_text="Built as refs/heads/<branch>.")
+class InputsForm(forms.Form):
+    """A form with one field per typed input (the run form's, or a stage review's), first."""
 
     def __init__(self, *args, inputs: dict, environments: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.input_names = list(inputs)
+        others = list(self.fields)
         for name, spec in inputs.items():
             self.fields[INPUT_PREFIX + name] = input_field(name, spec, list(environments))
-        self.order_fields([INPUT_PREFIX + name for name in self.input_names] + ["branch"])
+        self.order_fields([INPUT_PREFIX + name for name in self.input_names] + others)
 
     def input_fields(self) -> list[forms.BoundField]:
         return [self[INPUT_PREFIX + name] for name in self.input_names]
@@ -64,6 +66,10 @@ class BuildRunForm(forms.Form):
                 values[name] = value
         return values
 
+
+class BuildRunForm(InputsForm):
+    branch = forms.CharField(max_length=200, initial="main", help_text="Built as refs/heads/<branch>.")
+
     def add_problems(self, problems: list[dict]) -> None:
         """Place the compiler's problems on the input fields they name; others on the form."""
         for problem in problems:
@@ -73,6 +79,12 @@ class BuildRunForm(forms.Form):
                 self.add_error(field, problem["message"])
             else:
                 self.add_error(None, f"{problem.get('line')}:{problem.get('column')}: {problem['message']}")
+
+
+class ReviewForm(InputsForm):
+    """A reviewer's decision: the review's inputs (for an approval) and a comment."""
+
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 def run_form_for(pipeline, data=None) -> tuple[BuildRunForm | None, str]:

@@ -8,14 +8,17 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound
+from apps.core.permissions import user_listed
 from apps.core.selectors import project_list_for_user
 from apps.environment.selectors import node_group_list
 from apps.log.lines import Line
 from apps.log.selectors import SearchTarget, log_lines_page, log_total_lines
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import PipelineError, TriggerEvent, compile_pipeline
-from apps.process.models import Build, JobRun, Pipeline, StageReview, StageRun, StepRun
+from apps.process.models import Build, JobRun, Pipeline, ReviewStatus, StageReview, StageRun, StepRun
 from apps.process.selectors import pipeline_get_for_user
+from apps.quality import selectors as quality_selectors
+from apps.quality.choices import GateResult
 
 BRANCH_PREFIX = "refs/heads/"
 TAG_PREFIX = "refs/tags/"
@@ -234,3 +237,28 @@ def pipeline_run_spec(pipeline: Pipeline) -> RunSpec:
     needs_groups = any(spec["type"] == "environment" for spec in inputs.values())
     groups = list(node_group_list(pipeline.project).values_list("name", flat=True)) if needs_groups else []
     return RunSpec(True, inputs, groups)
+
+
+def build_stage_checks(build: Build, user) -> dict:
+    """The reviews of the build's current attempt, and its blocked gate checks by stage, each
+    marked with whether `user` may decide it (`may_decide`)."""
+    project = build.pipeline.project
+    reviews = list(
+        StageReview.objects.filter(build=build, build_attempt=build.attempt).select_related("decided_by")
+    )
+    for review in reviews:
+        waiting = review.status == ReviewStatus.WAITING
+        review.may_decide = waiting and user_listed(user, project, review.reviewers)
+    blocked: dict[int, list] = {}
+    checks = quality_selectors.build_gate_checks(build.id, build.attempt)
+    for check in checks.filter(result=GateResult.BLOCKED):
+        blocked.setdefault(check.stage_index, []).append(check)
+    gates = [
+        {
+            "stage_index": index,
+            "checks": checks,
+            "may_decide": all(user_listed(user, project, check.gatekeepers) for check in checks),
+        }
+        for index, checks in sorted(blocked.items())
+    ]
+    return {"reviews": reviews, "blocked_gates": gates}

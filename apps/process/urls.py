@@ -25,4 +25,6 @@ urlpatterns = [
     path(f"{BUILD}cancel/", views_builds.build_cancel, name="build-cancel"),
     path(f"{BUILD}retry/", views_builds.build_retry, name="build-retry"),
     path(f"{BUILD}jobs/<str:key>/cancel/", views_builds.job_cancel, name="job-cancel"),
+    path(f"{BUILD}stages/<int:stage>/review/", views_builds.build_review, name="build-review"),
+    path(f"{BUILD}stages/<int:stage>/override/", views_builds.build_override, name="build-override"),
 ]

@@ -1,6 +1,6 @@
 """Pages of builds: the run form, a build's page (with its live status fragment and a job's log),
-and the cancel and retry buttons. The pipeline page and the dashboard list builds through
-`apps.process.templatetags.build_tags`."""
+the cancel and retry buttons, a stage review's approve / reject and a blocked gate's override. The
+pipeline page and the dashboard list builds through `apps.process.templatetags.build_tags`."""
 
 from urllib.parse import quote, urlencode
 
@@ -11,15 +11,16 @@ from django.views.decorators.http import require_POST
 
 from apps.core.api.exceptions import error_status
 from apps.core.choices import Role
-from apps.core.errors import ApplicationError, Conflict, ValidationFailed
+from apps.core.errors import ApplicationError, Conflict, PermissionDenied, ValidationFailed
 from apps.core.forms import form_add_error
 from apps.core.permissions import has_role, require_role
 from apps.process.choices import ACTIVE_STATUSES, TERMINAL_STATUSES
-from apps.process.forms_builds import run_form_for
+from apps.process.forms_builds import ReviewForm, run_form_for
 from apps.process.selectors import pipeline_get_for_user
 from apps.process.selectors_builds import (
     build_get_for_user,
     build_job_focus,
+    build_stage_checks,
     build_stages,
     hand_trigger,
     job_get,
@@ -30,7 +31,9 @@ from apps.process.services.builds import build_cancel as cancel_build
 from apps.process.services.builds import build_retry as retry_build
 from apps.process.services.builds import build_start
 from apps.process.services.builds import job_cancel as cancel_job
+from apps.process.services.stage_checks import gate_override, review_decide
 
+DECISION_REFUSALS = (Conflict, ValidationFailed, PermissionDenied)
 API_BUILD = "/api/v1/projects/{slug}/pipelines/{pipeline}/builds/{number}/"
 SOCKET_BUILD = "/ws/projects/{slug}/pipelines/{pipeline}/builds/{number}/"
 
@@ -80,6 +83,7 @@ def status_context(request, build) -> dict:
         "finished": build.status in TERMINAL_STATUSES,
         "can_operate": has_role(request.user, build.pipeline.project, Role.DEVELOPER),
         "active_statuses": [str(status) for status in ACTIVE_STATUSES],
+        **stage_checks_context(request, build, stages),
     }
     if job is not None:
         requested = _attempt(request.GET.get("attempt"))
@@ -90,6 +94,19 @@ def status_context(request, build) -> dict:
             steps=job.step_list if attempt == job.attempt else job_steps(job, attempt),
         )
     return context
+
+
+def stage_checks_context(request, build, stages) -> dict:
+    """The stage reviews and blocked gates of the build, with a form where the user may decide."""
+    checks = build_stage_checks(build, request.user)
+    names = {stage.index: stage.name for stage in stages}
+    for review in checks["reviews"]:
+        review.stage_name = names.get(review.stage_index, review.stage_index)
+        if review.may_decide:
+            review.form = ReviewForm(inputs=review.inputs, prefix=f"review{review.stage_index}")
+    for gate in checks["blocked_gates"]:
+        gate["stage_name"] = names.get(gate["stage_index"], gate["stage_index"])
+    return checks
 
 
 @login_required
@@ -121,12 +138,14 @@ def _back_to_build(build, job_key: str = ""):
     return response
 
 
-def _operate(request, build, change, done: str, job_key: str = ""):
-    """Run a cancel or retry and go back to the build page with its outcome as a message."""
+def _operate(request, build, change, done: str, job_key: str = "", shown=(Conflict, ValidationFailed)):
+    """Run a cancel, retry or decision and go back to the build page with its outcome as a message
+    (the `shown` errors; others answer with their status)."""
     try:
         change()
-    except (Conflict, ValidationFailed) as error:
-        messages.error(request, error.message)
+    except shown as error:
+        details = error.details if isinstance(error.details, dict) else {}
+        messages.error(request, " ".join([error.message, *(f"{k}: {v}" for k, v in details.items())]))
     else:
         messages.success(request, done)
     return _back_to_build(build, job_key)
@@ -166,3 +185,36 @@ def job_cancel(request, slug, pipeline, number, key):
         cancel_job(job=job, user=request.user)
 
     return _operate(request, build, cancel, f"Cancel of {job.name} requested.", key)
+
+
+@login_required
+@require_POST
+def build_review(request, slug, pipeline, number, stage):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+    review = next((each for each in build_stage_checks(build, request.user)["reviews"]
+                   if each.stage_index == stage), None)
+    approve = request.POST.get("decision") == "approve"
+    form = ReviewForm(request.POST, inputs=review.inputs if review else {}, prefix=f"review{stage}")
+
+    def decide():
+        if not form.is_valid():
+            raise ValidationFailed("the review's inputs are not valid", details=form.errors.get_json_data())
+        values = form.input_values() if approve else {}
+        review_decide(build=build, stage_index=stage, user=request.user, approve=approve,
+                      comment=form.cleaned_data["comment"], values=values)
+
+    done = "Stage approved." if approve else "Stage rejected: the build is canceled."
+    return _operate(request, build, decide, done, shown=DECISION_REFUSALS)
+
+
+@login_required
+@require_POST
+def build_override(request, slug, pipeline, number, stage):
+    build = build_get_for_user(request.user, slug, pipeline, number)
+
+    def override():
+        comment = request.POST.get("comment", "")
+        gate_override(build=build, stage_index=stage, user=request.user, comment=comment)
+
+    done = "The blocked gate was overridden: the stage goes on."
+    return _operate(request, build, override, done, shown=DECISION_REFUSALS)

@@ -55,6 +55,18 @@ export function drawNeeds(graph) {
   canvas.replaceChildren(...paths);
 }
 
+/* A review or override form the user has started to fill in survives a refresh of the status. */
+function keepEditedForms(current, fresh) {
+  for (const form of current.querySelectorAll("form[data-keep][data-edited]")) {
+    const twin = fresh.querySelector(`form[data-keep="${form.dataset.keep}"]`);
+    if (twin) twin.replaceWith(form);
+  }
+}
+
+document.addEventListener("input", (event) => {
+  event.target.closest?.("form[data-keep]")?.setAttribute("data-edited", "");
+});
+
 export class BuildStatus {
   constructor(socket) {
     this.section = document.getElementById("build-status");
@@ -112,6 +124,7 @@ export class BuildStatus {
       const fresh = holder.content.getElementById("build-status");
       if (!fresh) return;
       const scroll = this.section.querySelector(".stages")?.scrollLeft || 0;
+      keepEditedForms(this.section, fresh);
       this.section.replaceWith(fresh);
       this.section = fresh;
       const stages = fresh.querySelector(".stages");
