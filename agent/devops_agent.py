@@ -42,7 +42,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-AGENT_VERSION = "1.1.0"
+AGENT_VERSION = "1.2.0"
 
 API_PREFIX = "/api/agent/v1/"
 CLAIM_WAIT_SECONDS = 25
@@ -60,6 +60,9 @@ OUTPUT_DRAIN_SECONDS = 1.0
 MASK = "***"
 MIN_DERIVED_SECRET = 6
 STATE_DIR_NAME = "_agent"
+REPORT_TYPES = ("junit", "coverage")
+REPORT_MAX_BYTES = 5 * 1024 * 1024
+REPORT_UPLOAD_ATTEMPTS = 3
 
 log = logging.getLogger("devops-agent")
 
@@ -310,6 +313,12 @@ class JobApi:
     def send_logs(self, lines: list[dict]) -> dict:
         return self.client.request("POST", self.path + "logs", {"lines": lines})[1]
 
+    def upload_report(self, kind: str, path: str, content: bytes, step: int) -> dict:
+        """A report a step named with `::upload-report`; a few tries, then the caller warns."""
+        encoded = base64.b64encode(content).decode("ascii")
+        body = {"type": kind, "path": path, "step": step, "content": encoded}
+        return self.client.call("POST", self.path + "reports", body, attempts=REPORT_UPLOAD_ATTEMPTS)[1]
+
     def finish(self, status: str, error: str | None, lines: list[dict] | None = None,
                completed: list[dict] | None = None) -> dict:
         """End the job; `lines` are its last log lines and `completed` the reports of its last
@@ -520,10 +529,12 @@ def parse_workflow_command(line: str) -> WorkflowCommand | None:
 class CommandProcessor:
     """Acts on workflow commands in a step's output and returns the line to log."""
 
-    def __init__(self, masker: Masker, outputs: dict[str, str], metrics: dict[str, Any]):
+    def __init__(self, masker: Masker, outputs: dict[str, str], metrics: dict[str, Any],
+                 reports: list[tuple[str, str]] | None = None):
         self.masker = masker
         self.outputs = outputs
         self.metrics = metrics
+        self.reports = reports if reports is not None else []
         self._stop_token: str | None = None
 
     def process(self, line: str) -> str:
@@ -542,6 +553,8 @@ class CommandProcessor:
             self.outputs[name] = command.data
         elif command.name in ("set-metric", "set-gate-value") and name:
             self.metrics[name] = metric_value(command.data)
+        elif command.name == "upload-report":
+            self.reports.append((command.properties.get("type", "").strip().lower(), command.data.strip()))
         elif command.name == "stop-commands" and command.data:
             self._stop_token = command.data
         return line
@@ -1095,6 +1108,7 @@ class StepResult:
         self.env: dict[str, str] = {}
         self.path: list[str] = []
         self.metrics: dict[str, Any] = {}
+        self.reports: list[tuple[str, str]] = []  # (type, path) of `::upload-report`, sent by the agent
 
     def as_completed(self) -> dict:
         return {"index": self.index, "attempt": self.attempt, "status": self.status,
@@ -1167,8 +1181,10 @@ class StepExecutor:
 
     def __init__(self, *, paths: JobPaths, runner_name: str, masker: Masker,
                  write_line: Callable[[str, int | None, str], None], job_env: dict | None = None,
-                 job_checkout: dict | None = None, cancel: threading.Event | None = None):
+                 job_checkout: dict | None = None, cancel: threading.Event | None = None,
+                 upload_report: Callable[[str, str, bytes, int], dict] | None = None):
         self.paths = paths
+        self.upload_report = upload_report
         self.runner_name = runner_name
         self.write_line = write_line
         self.masker = masker
@@ -1244,11 +1260,13 @@ class StepExecutor:
             except ValueError as exc:
                 raise StepError(str(exc)) from None
             self._announce(result.index, step, str(step.get("run") or ""), template)
-            commands = CommandProcessor(self.masker, result.outputs, result.metrics)
+            commands = CommandProcessor(self.masker, result.outputs, result.metrics, result.reports)
             outcome = self._run(shell_argv(template, script_path), cwd, env, result.index, timeout,
                                 lambda line: self.write_line(commands.process(line), result.index, "stdout"))
             if not self._collect(files, result) and outcome.status == "succeeded":
                 outcome = ProcessResult(outcome.exit_code or 1)
+            for kind, path in result.reports:
+                self._upload_report(result.index, kind, path, cwd)
             return outcome
         finally:
             files.remove()
@@ -1311,6 +1329,50 @@ class StepExecutor:
         elif outcome.exit_code:
             self._system(index, f"##[error]Process completed with exit code {outcome.exit_code}.")
         return outcome
+
+    def _upload_report(self, index: int, kind: str, path: str, cwd: str) -> None:
+        """Send a report the step named (after the step, whatever its outcome); a problem is a
+        warning in the log, never a failed step."""
+        where = f"upload-report {kind or '(no type)'} {path or '(no path)'}"
+        content = self._report_content(index, kind, path, cwd, where)
+        if content is None:
+            return
+        if self.upload_report is None:
+            self._system(index, f"##[warning]{where}: this agent has no server to send to")
+            return
+        try:
+            answer = self.upload_report(kind, path, content, index)
+        except RequestRejected as exc:
+            self._system(index, f"##[warning]{where}: the server refused it: {exc.message}")
+            return
+        except TransientError as exc:
+            self._system(index, f"##[warning]{where}: not uploaded ({exc})")
+            return
+        metrics = answer.get("metrics") or {}
+        summary = ", ".join(f"{name}={value}" for name, value in metrics.items())
+        self._system(index, f"Uploaded the {kind} report {path}" + (f": {summary}" if summary else ""))
+
+    def _report_content(self, index: int, kind: str, path: str, cwd: str, where: str) -> bytes | None:
+        if kind not in REPORT_TYPES:
+            self._system(index, f"##[warning]{where}: type= must be one of {', '.join(REPORT_TYPES)}")
+            return None
+        if not path:
+            self._system(index, f"##[warning]{where}: name the report's file after '::'")
+            return None
+        full = os.path.join(cwd, os.path.expanduser(path))
+        try:
+            if not os.path.isfile(full):
+                self._system(index, f"##[warning]{where}: no such file")
+                return None
+            with open(full, "rb") as handle:
+                content = handle.read(REPORT_MAX_BYTES + 1)
+        except OSError as exc:
+            self._system(index, f"##[warning]{where}: cannot read it ({exc.strerror or exc})")
+            return None
+        if len(content) > REPORT_MAX_BYTES:
+            self._system(index, f"##[warning]{where}: larger than {REPORT_MAX_BYTES} bytes, not uploaded")
+            return None
+        return content
 
     def _working_directory(self, directory: str | None) -> str:
         if not directory:
@@ -1464,7 +1526,8 @@ class JobRunner:
                                   **self.shipper_options).start()
         self.executor = StepExecutor(paths=self.paths, runner_name=self.runner_name,
                                      write_line=self.write_line, masker=self.masker, job_env=job.get("env"),
-                                     job_checkout=job.get("checkout"), cancel=self.cancel_event)
+                                     job_checkout=job.get("checkout"), cancel=self.cancel_event,
+                                     upload_report=getattr(self.api, "upload_report", None))
 
     def _run_steps(self) -> tuple[str, str | None]:
         assert self.executor is not None

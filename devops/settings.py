@@ -187,6 +187,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "apps.core.choices.Role",
         "ReviewStatusEnum": "apps.process.models.review.ReviewStatus",
         "StatusEnum": "apps.process.choices.Status",
+        "GateResultEnum": "apps.quality.choices.GateResult",
     },
 }
 

@@ -27,6 +27,7 @@ from apps.process.models import Build
 from apps.process.services import pipeline_create
 from apps.process.services.builds import build_start
 from apps.process.services.jobs import SECRET_PROVIDERS
+from apps.process.services.stage_checks import reviews_approve_all
 from devops.embedded import ServerThread, start_embedded_worker, start_local_agent, stop_process_group
 
 CHILD_FLAG = "DEVOPS_LOCAL_RUN_CHILD"
@@ -44,6 +45,10 @@ class LocalRunOptions:
     ref: str = "refs/heads/main"
     as_json: bool = False
     timeout: float = 3600
+    approve: bool = False
+
+
+WAITING_FOR_PEOPLE = (Status.WAITING_REVIEW, Status.BLOCKED)
 
 
 def reexec_in_temporary_home(argv: list[str], var_dir: str) -> int:
@@ -122,9 +127,8 @@ def run_local(options: LocalRunOptions, out) -> int:
         url=server.url, agent_id=agent.id, secret=secret, home=Path(settings.VAR_DIR) / "agent", quiet=True
     )
     try:
-        build = wait_for_build(
-            build, LogPrinter(build, out if not options.as_json else open(os.devnull, "w")), options.timeout
-        )
+        printer = LogPrinter(build, out if not options.as_json else open(os.devnull, "w"))
+        build = wait_for_build(build, printer, options.timeout, user=user if options.approve else None)
     finally:
         stop_process_group(agent_process)
         server.stop()
@@ -132,12 +136,16 @@ def run_local(options: LocalRunOptions, out) -> int:
     return 0 if build.status == Status.SUCCEEDED else 1
 
 
-def wait_for_build(build: Build, printer: LogPrinter, timeout: float) -> Build:
+def wait_for_build(build: Build, printer: LogPrinter, timeout: float, user=None) -> Build:
+    """Until the build ends, or waits for a person: for review (unless `user` approves every
+    review) or at a blocked quality gate (nobody can override it here)."""
     deadline = time.monotonic() + timeout
     while True:
         printer.flush()
         build.refresh_from_db()
-        if build.status in TERMINAL_STATUSES:
+        if build.status == Status.WAITING_REVIEW and user is not None:
+            reviews_approve_all(build=build, user=user)
+        elif build.status in TERMINAL_STATUSES or build.status in WAITING_FOR_PEOPLE:
             printer.flush()
             return build
         if time.monotonic() > deadline:

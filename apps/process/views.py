@@ -24,6 +24,7 @@ from apps.process.selectors import (
     pipeline_version_list,
 )
 from apps.process.selectors_pages import pipeline_last_builds
+from apps.quality.charts import pipeline_metric_charts
 from apps.ticket.selectors import credential_names_for_checkout
 
 
@@ -158,6 +159,7 @@ def _pipeline_detail_page(request, pipeline, repository_form=None, status: int =
             "can_edit": role >= Role.DEVELOPER,
             "can_manage": can_manage,
             "repository_form": repository_form if can_manage else None,
+            "metric_charts": pipeline_metric_charts(pipeline_id=pipeline.id),
         },
         status=status,
     )

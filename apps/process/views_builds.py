@@ -32,6 +32,7 @@ from apps.process.services.builds import build_retry as retry_build
 from apps.process.services.builds import build_start
 from apps.process.services.builds import job_cancel as cancel_job
 from apps.process.services.stage_checks import gate_override, review_decide
+from apps.quality.metrics import build_metric_table
 
 DECISION_REFUSALS = (Conflict, ValidationFailed, PermissionDenied)
 API_BUILD = "/api/v1/projects/{slug}/pipelines/{pipeline}/builds/{number}/"
@@ -115,6 +116,7 @@ def build_detail(request, slug, pipeline, number):
     context = status_context(request, build)
     names = {"slug": build.pipeline.project.slug, "pipeline": build.pipeline.slug, "number": build.number}
     context.update(api_build=API_BUILD.format(**names), socket_path=SOCKET_BUILD.format(**names))
+    context.update(metrics_table=build_metric_table(build.id))
     job = context["job"]
     if job is not None:
         context.update(

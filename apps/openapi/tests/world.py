@@ -6,6 +6,7 @@ from apps.openapi import services as tokens
 from apps.openapi.webhooks.services import webhook_settings_update
 from apps.process import services
 from apps.process.services.builds import build_start
+from apps.quality.rules import rule_create as quality_rule_create
 
 PIPELINE_YAML = """name: app
 on:
@@ -30,6 +31,8 @@ def build_world(slug: str = "acme") -> dict:
     personal, _ = tokens.token_create(user=owner, name="mine", scopes=["read"])
     bot, _ = tokens.project_token_create(project=project, user=owner, name="ci", scopes=["read"])
     webhook_settings_update(pipeline=pipeline, user=owner)
+    indicators = [{"metric": "coverage.line", "operator": ">=", "threshold": 80, "type": "float"}]
+    rule = quality_rule_create(project=project, user=owner, name="cov", indicators=indicators, stage="build")
     job = build.jobs.first()
     params = {
         "project_slug": project.slug,
@@ -45,6 +48,7 @@ def build_world(slug: str = "acme") -> dict:
         "registration-tokens": registration.id,
         "tokens": bot.id,
         "api-tokens": personal.id,
+        "quality-rules": rule.id,
     }
     return {"project": project, "users": users, "pipeline": pipeline, "params": params, "ids": ids}
 

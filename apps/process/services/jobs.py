@@ -24,6 +24,8 @@ from apps.process.services.engine import job_state, load_state, step_state
 from apps.process.services.events import emit_build_advance
 from apps.process.services.live import build_changed_on_commit
 from apps.process.services.plan_cache import build_with_plan
+from apps.quality.choices import MetricSource
+from apps.quality.metrics import metrics_record
 from apps.ticket.masking import SecretMask, flat_values
 
 STEP_STATUSES = frozenset({Status.SUCCEEDED, Status.FAILED, Status.TIMED_OUT, Status.CANCELED})
@@ -128,8 +130,9 @@ def step_record(job: JobRun, completed: dict) -> None:
         status = Status.FAILED
     attempt = int(completed.get("attempt", 1))
     mask = job_secret_mask(job)  # outputs and exported env are stored with their secrets masked
+    metrics = completed.get("metrics") or {}
     step = StepRun.objects.filter(job=job, job_attempt=job.attempt, index=int(completed.get("index", -1)))
-    step.filter(~Q(status__in=TERMINAL_STATUSES) | Q(attempt__lt=attempt)).update(
+    updated = step.filter(~Q(status__in=TERMINAL_STATUSES) | Q(attempt__lt=attempt)).update(
         status=status,
         outcome=status,
         attempt=attempt,
@@ -137,10 +140,14 @@ def step_record(job: JobRun, completed: dict) -> None:
         outputs=masked_texts(completed.get("outputs"), mask),
         env=masked_texts(completed.get("env"), mask),
         path=[str(p) for p in (completed.get("path") or [])],
-        metrics=completed.get("metrics") or {},
+        metrics=metrics,
         started_at=parse_datetime(completed.get("started_at") or "") or F("started_at"),
         finished_at=parse_datetime(completed.get("finished_at") or "") or timezone.now(),
     )
+    if updated and metrics:
+        metrics_record(
+            build_id=job.build_id, job_id=job.id, metrics=metrics, source=MetricSource.STEP, mask=mask
+        )
 
 
 def job_decide(job: JobRun, runner: dict):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.permissions import user_listed
 from apps.process import engine
 from apps.process.choices import Status
@@ -23,6 +23,7 @@ from apps.process.language.inputs import coerce_input
 from apps.process.models import Build, StageReview
 from apps.process.models.review import ReviewStatus
 from apps.process.services.events import emit_build_advance
+from apps.process.services.plan_cache import build_with_plan
 from apps.quality import selectors as quality_selectors
 from apps.quality import services as quality_services
 
@@ -144,10 +145,23 @@ def gates_expire(build: Build, change: engine.GateExpired) -> None:
 # a person's decision
 
 
+def stage_check(build: Build, stage_index: int) -> None:
+    if not 0 <= stage_index < len(build_with_plan(build).plan["stages"]):
+        raise NotFound(f"build #{build.number} has no stage {stage_index}")
+
+
 def review_decide(
-    *, build: Build, stage_index: int, user, approve: bool, comment: str = "", values: dict | None = None
+    *,
+    build: Build,
+    stage_index: int,
+    user,
+    approve: bool,
+    comment: str = "",
+    values: dict | None = None,
+    any_reviewer: bool = False,
 ) -> StageReview:
     """Approve (with the review's input values, which become build variables) or reject."""
+    stage_check(build, stage_index)
     with transaction.atomic():
         review = (
             StageReview.objects.select_for_update()
@@ -156,7 +170,7 @@ def review_decide(
         )
         if review is None or review.status != ReviewStatus.WAITING:
             raise Conflict("this stage is not waiting for review")
-        if not user_listed(user, build.pipeline.project, review.reviewers):
+        if not any_reviewer and not user_listed(user, build.pipeline.project, review.reviewers):
             raise PermissionDenied("you are not one of this stage's reviewers")
         checked = review_values(review.inputs, values or {}) if approve else {}
         review.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
@@ -172,6 +186,22 @@ def review_decide(
             locked.save(update_fields=["variables"])
         emit_build_advance(build.id)
     return review
+
+
+def reviews_approve_all(*, build: Build, user) -> None:
+    """Approve the build's waiting reviews as `user`, listed or not (`pipeline run --approve`)."""
+    waiting = StageReview.objects.filter(
+        build=build, build_attempt=build.attempt, status=ReviewStatus.WAITING
+    )
+    for stage_index in waiting.values_list("stage_index", flat=True):
+        review_decide(
+            build=build,
+            stage_index=stage_index,
+            user=user,
+            approve=True,
+            comment="pipeline run --approve",
+            any_reviewer=True,
+        )
 
 
 def variable_text(value) -> str:
@@ -210,6 +240,7 @@ def gate_override(*, build: Build, stage_index: int, user, comment: str) -> int:
     """A gatekeeper lets the blocked gates of a stage through (a comment is required)."""
     if not (comment or "").strip():
         raise ValidationFailed("say why the gate may be let through", details={"comment": "is required"})
+    stage_check(build, stage_index)
     project = build.pipeline.project
     with transaction.atomic():
         overridden = quality_services.gate_override(

@@ -117,3 +117,45 @@ def test_run_streams_logs_and_uses_secrets_and_env(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "token=*** mode=fast" in result.stdout
     assert "hunter2" not in result.stdout
+
+
+GATED_RUN = """\
+name: gated
+on: push
+stages:
+  - name: test
+    jobs:
+      unit:
+        runs-on: [anything]
+        steps:
+          - run: echo "::set-metric name=coverage.line::72.5"
+          - run: echo "lint.errors=0" >> "$DEVOPS_METRICS"
+  - name: release
+    check-in:
+      reviews: {reviewers: [nobody], inputs: {target: {type: string, default: staging}}}
+      gates:
+        - {name: coverage, rule: ["coverage.line >= MIN", "lint.errors == 0"]}
+    jobs:
+      ship: {runs-on: [anything], steps: [{run: 'echo "to ${{ variables.target }}"'}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("minimum", "approve", "status", "reason"),
+    [
+        ("80", True, "failed", "gate coverage: coverage.line is 72.5 (wanted coverage.line >= 80)"),
+        ("70", True, "succeeded", ""),
+        ("70", False, "waiting_review", ""),
+    ],
+)
+def test_run_checks_inline_gates_and_reviews(tmp_path, minimum, approve, status, reason):
+    path = tmp_path / "gated.yml"
+    path.write_text(GATED_RUN.replace("MIN", minimum))
+    result = pipeline("run", str(path), "--json", *(["--approve"] if approve else []))
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == status, result.stdout + result.stderr
+    assert reason in outcome["reason"]
+    assert result.returncode == (0 if status == "succeeded" else 1)
+    ship = next(job for job in outcome["jobs"] if job["id"] == "ship")
+    expected = {"succeeded": "succeeded", "failed": "skipped", "waiting_review": "pending"}[status]
+    assert ship["status"] == expected

@@ -174,3 +174,15 @@ def test_a_missing_metric_without_gatekeepers_fails_the_build_as_not_reported(te
     assert build.status == "failed"
     assert "coverage.line not reported" in build.reason
     assert GateCheck.objects.get().result == "failed"
+
+
+def test_a_stage_the_build_does_not_have_is_not_found(team):
+    build = started(team, REVIEWED)
+    client = APIClient()
+    client.force_authenticate(team[1]["maintainer"])
+    base = f"/api/v1/projects/acme/pipelines/release/builds/{build.number}/stages"
+    assert client.post(f"{base}/7/approve/", {}, format="json").status_code == 404
+    assert (
+        client.post(f"{base}/99999999999999999999/override/", {"comment": "x"}, format="json").status_code
+        == 404
+    )

@@ -92,6 +92,9 @@ class Command(BaseCommand):
         run.add_argument("--label", action="append", default=[], metavar="LABEL")
         run.add_argument("--json", action="store_true", help="print one JSON result object on the last line")
         run.add_argument(
+            "--approve", action="store_true", help="approve every stage review (with its inputs' defaults)"
+        )
+        run.add_argument(
             "--timeout", type=float, default=3600, help="seconds before giving up (default 3600)"
         )
 
@@ -136,7 +139,9 @@ class Command(BaseCommand):
             sys.exit(1)
         self.stdout.write(json.dumps(plan, indent=2))
 
-    def handle_run(self, *, file, input, secret, env, label, json: bool, timeout: float, **options):
+    def handle_run(
+        self, *, file, input, secret, env, label, json: bool, timeout: float, approve: bool, **options
+    ):
         from apps.process import local_run
 
         text = read_file(file)
@@ -160,6 +165,7 @@ class Command(BaseCommand):
             ref=trigger.ref,
             as_json=json,
             timeout=timeout,
+            approve=approve,
         )
         sys.exit(local_run.run_local(run_options, self.stdout))
 
