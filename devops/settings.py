@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.ticket",
     "apps.openapi",
     "apps.quality",
+    "apps.notify",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "apps.core.choices.Role",
         "ReviewStatusEnum": "apps.process.models.review.ReviewStatus",
         "StatusEnum": "apps.process.choices.Status",
+        "DeliveryStatusEnum": "apps.notify.choices.DeliveryStatus",
+        "NotificationEventEnum": "apps.notify.choices.Trigger",
         "GateResultEnum": "apps.quality.choices.GateResult",
     },
 }
@@ -225,18 +228,43 @@ DEVOPS_LOG_LINE_BUDGET = int(os.environ.get("DEVOPS_LOG_LINE_BUDGET", "1000000")
 DEVOPS_LOG_ARCHIVE_AFTER_DAYS = int(os.environ.get("DEVOPS_LOG_ARCHIVE_AFTER_DAYS", "7"))
 DEVOPS_LOG_RETENTION_DAYS = int(os.environ.get("DEVOPS_LOG_RETENTION_DAYS", "0"))
 DEVOPS_LOG_MAINTAIN_SECONDS = float(os.environ.get("DEVOPS_LOG_MAINTAIN_SECONDS", "3600"))
+# Notifications (apps.notify, docs/notifications.md): links in messages start with DEVOPS_BASE_URL; a
+# failed delivery is tried again after DEVOPS_NOTIFY_RETRY_SECONDS, doubling each time, up to
+# DEVOPS_NOTIFY_MAX_ATTEMPTS attempts; a periodic sweep sends what a lost message left pending.
+DEVOPS_BASE_URL = os.environ.get("DEVOPS_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEVOPS_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("DEVOPS_NOTIFY_MAX_ATTEMPTS", "5"))
+DEVOPS_NOTIFY_RETRY_SECONDS = float(os.environ.get("DEVOPS_NOTIFY_RETRY_SECONDS", "30"))
+DEVOPS_NOTIFY_SWEEP_SECONDS = float(os.environ.get("DEVOPS_NOTIFY_SWEEP_SECONDS", "30"))
+# Email through SMTP when EMAIL_HOST is set, else printed on the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND", f"django.core.mail.backends.{'smtp' if EMAIL_HOST else 'console'}.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "DevOps CI <devops@localhost>")
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": {"task": "apps.dispatch.tasks.jobs_sweep", "schedule": DEVOPS_SWEEP_SECONDS},
     "agents-offline": {"task": "environment.agent_mark_offline", "schedule": DEVOPS_SWEEP_SECONDS},
     "schedules-run-due": {"task": "apps.process.tasks.schedules_run_due", "schedule": 15.0},
     "logs-maintain": {"task": "apps.log.tasks.logs_maintain", "schedule": DEVOPS_LOG_MAINTAIN_SECONDS},
+    "notify-deliveries-retry": {
+        "task": "apps.notify.tasks.deliveries_retry_due",
+        "schedule": DEVOPS_NOTIFY_SWEEP_SECONDS,
+    },
 }
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, as long as the blocking pop of
+            # channels-redis waits: every websocket then dies after 5 s without a message.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

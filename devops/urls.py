@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.environment.api.urls")),
     path("", include("apps.ticket.api.urls")),
     path("", include("apps.openapi.api.urls")),
+    path("", include("apps.notify.api.urls")),
     path("", include("apps.quality.api.urls")),
 ]
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("apps.environment.urls")),
     path("", include("apps.ticket.urls")),
     path("", include("apps.openapi.urls")),
+    path("", include("apps.notify.urls")),
     path("", include("apps.quality.urls")),
     # Keep last: any other /api/v1/ path answers with the API's JSON error body, not an HTML page.
     re_path(r"^api/v1/", api_not_found),

@@ -32,7 +32,7 @@ from .triggers import TriggerEvent, read_triggers
 from .yaml_source import YEntry, YMap, YNode, YScalar, YSeq, describe, load_source
 
 VERSIONS = ("v3.0", "3.0", "v3", "3")
-NOTICE_TYPES = ("email", "webhook")
+NOTICE_TYPES = ("email", "webhook", "slack", "wecom")
 RESERVED_STAGE_IDS = ("default", "finally")
 AUTOMATIC_EVENTS = ("push", "pull_request", "mr", "tag", "schedule")
 
@@ -307,8 +307,9 @@ class _Compiler:
         for item in self.reader.items(fields.get("type")):
             kind = self.reader.text(item)
             if kind is not None and kind not in NOTICE_TYPES:
+                known = ", ".join(NOTICE_TYPES)
                 self.reader.report(
-                    item, f"unknown notice type '{kind}' (use email or webhook){suggest(kind, NOTICE_TYPES)}"
+                    item, f"unknown notice type '{kind}' (use {known}){suggest(kind, NOTICE_TYPES)}"
                 )
             elif kind is not None:
                 types.append(kind)
