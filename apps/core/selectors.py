@@ -2,6 +2,7 @@
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from apps.core.choices import Role
 from apps.core.errors import NotFound
 from apps.core.models import Membership, Project
 
@@ -32,3 +33,19 @@ def membership_get(project: Project, username: str) -> Membership:
     if membership is None:
         raise NotFound(f"{username} is not a member of {project.slug}.")
     return membership
+
+
+def listed_members(project: Project, names: list[str], *, default_role: Role = Role.MAINTAINER) -> list:
+    """The members `names` stand for (see `apps.core.permissions.user_listed`): users by name, and
+    every member holding (or outranking) a `role:<role>`; an empty list means `default_role`."""
+    wanted_roles = [name.removeprefix("role:") for name in names if name.startswith("role:")]
+    lowest = min((Role(role) for role in wanted_roles if role in Role.values), default=None)
+    if not names:
+        lowest = default_role
+    users = []
+    for membership in membership_list(project):
+        by_name = membership.user.username in names
+        by_role = lowest is not None and Role(membership.role) >= lowest
+        if (by_name or by_role) and membership.user.is_active:
+            users.append(membership.user)
+    return users

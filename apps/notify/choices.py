@@ -33,6 +33,7 @@ class Source(models.TextChoices):
     YAML = "yaml", "YAML notices"
     SETTINGS = "settings", "Pipeline settings"
     SUBSCRIPTION = "subscription", "Subscription"
+    DECIDERS = "deciders", "Reviewers or gatekeepers"
 
 
 # The triggers of each build event (before "fixed" is added to a success).

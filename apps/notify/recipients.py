@@ -1,5 +1,6 @@
 """Who hears about a build event: the YAML `notices:` of the build's Plan (build end events only),
-the pipeline's notification settings and the users' subscriptions, de-duplicated by channel and
+the pipeline's notification settings, the reviewers or gatekeepers who can act on a waiting stage,
+and the users' subscriptions, de-duplicated by channel and
 target (settings first, so a webhook's secret wins over the same URL written in the YAML)."""
 
 import logging
@@ -12,6 +13,7 @@ from django.core.validators import validate_email
 from django.db.models import Q
 
 from apps.core.permissions import user_role
+from apps.core.selectors import listed_members
 from apps.notify.choices import BUILD_END_EVENTS, EVENT_TRIGGERS, URL_CHANNELS, Channel, Source, Trigger
 from apps.notify.facts import build_is_fixed
 from apps.notify.models import PipelineNotification, Subscription
@@ -23,7 +25,9 @@ from apps.process.language.expressions import (
     render_template,
 )
 from apps.process.models import Build
+from apps.process.selectors_builds import stage_reviewers
 from apps.process.services.engine import build_static_contexts
+from apps.quality.selectors import blocked_gatekeepers
 
 logger = logging.getLogger(__name__)
 ADDRESS_SEPARATORS = re.compile(r"[\s,;]+")
@@ -172,11 +176,29 @@ def subscription_recipients(build: Build, triggers: list[str]) -> list[Recipient
     return found
 
 
-def event_recipients(build: Build, event: str, triggers: list[str]) -> list[Recipient]:
+def decider_recipients(build: Build, event: str, stage_index: int | None) -> list[Recipient]:
+    """Emails to the people who can act: a stage's reviewers when it waits for review, the
+    gatekeepers of a blocked gate (project maintainers when the gate names none)."""
+    if stage_index is None or event not in ("review.requested", "gate.blocked"):
+        return []
+    if event == "review.requested":
+        names = stage_reviewers(build, stage_index)
+        if not names:
+            return []
+    else:
+        names = blocked_gatekeepers(build_id=build.id, attempt=build.attempt, stage_index=stage_index)
+    users = listed_members(build.pipeline.project, names)
+    return [Recipient(Channel.EMAIL, user.email, Source.DECIDERS) for user in users if user.email]
+
+
+def event_recipients(
+    build: Build, event: str, triggers: list[str], stage_index: int | None = None
+) -> list[Recipient]:
     if not triggers:
         return []
     return dedupe(
         setting_recipients(build, triggers)
         + notice_recipients(build, event)
+        + decider_recipients(build, event, stage_index)
         + subscription_recipients(build, triggers)
     )

@@ -46,7 +46,7 @@ def notifications_prepare(*, build_id: int, event: str, stage_index: int | None 
         logger.info("build %s is %s now; its %s is not notified", build.id, build.status, event)
         return []
     triggers = event_triggers(build, event)
-    recipients = event_recipients(build, event, triggers)
+    recipients = event_recipients(build, event, triggers, stage_index)
     if not recipients:
         return []
     facts = build_facts(build, event=event, stage_index=stage_index)

@@ -262,3 +262,10 @@ def build_stage_checks(build: Build, user) -> dict:
         for index, checks in sorted(blocked.items())
     ]
     return {"reviews": reviews, "blocked_gates": gates}
+
+
+def stage_reviewers(build: Build, stage_index: int) -> list[str]:
+    """Who may approve the review of a stage of the build's current attempt (names, `role:<role>`)."""
+    reviews = StageReview.objects.filter(build=build, build_attempt=build.attempt, stage_index=stage_index)
+    review = reviews.first()
+    return list(review.reviewers) if review else []

@@ -67,3 +67,16 @@ def stage_blocks(*, build_id: int, attempt: int) -> dict[int, dict]:
             block["deadline"] = deadline
         block["overridden"] = block["overridden"] and result == GateResult.OVERRIDDEN
     return blocks
+
+
+def blocked_gatekeepers(*, build_id: int, attempt: int, stage_index: int) -> list[str]:
+    """Who may override the blocked gates of a stage (names, `role:<role>`); [] means maintainers."""
+    checks = GateCheck.objects.filter(
+        build_id=build_id, build_attempt=attempt, stage_index=stage_index, result=GateResult.BLOCKED
+    )
+    keepers: list[str] = []
+    for gatekeepers in checks.values_list("gatekeepers", flat=True):
+        if not gatekeepers:
+            return []
+        keepers.extend(name for name in gatekeepers if name not in keepers)
+    return keepers

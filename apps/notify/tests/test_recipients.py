@@ -177,3 +177,36 @@ def drain_notify_queue() -> list[tuple]:
         while (message := channel.basic_get("notify", no_ack=True)) is not None:
             found.append((message.headers.get("task"), tuple(message.decode()[0])))
     return found
+
+
+REVIEWED_YAML = """name: deploy
+stages:
+  - name: Deploy
+    check-in: {reviews: {reviewers: [acme-developer, "role:owner"]}}
+    jobs: {ship: {runs-on: [linux], steps: [{run: make deploy}]}}
+"""
+KEPT_YAML = """name: gated
+stages:
+  - name: Deploy
+    check-in: {gates: [{name: cov, rule: ["coverage.line >= 80"], continue-on-fail: {gatekeepers: []}}]}
+    jobs: {ship: {runs-on: [linux], steps: [{run: make deploy}]}}
+"""
+
+
+def test_the_people_who_can_act_hear_that_a_stage_waits_for_them(make_pipeline, users):
+    from apps.process.services.builds import build_start
+    from apps.process.services.engine import build_advance
+
+    for role in ("owner", "maintainer", "developer", "viewer"):
+        users[role].email = f"{role}@example.test"
+        users[role].save()
+    for yaml, event, expected in (
+        (REVIEWED_YAML, "review.requested", {"developer@example.test", "owner@example.test"}),
+        (KEPT_YAML, "gate.blocked", {"maintainer@example.test", "owner@example.test"}),
+    ):
+        build = build_start(pipeline=make_pipeline(event, yaml), user=users["developer"])
+        build_advance(build.id)
+        services_delivery.notifications_prepare(build_id=build.id, event=event, stage_index=0)
+        deliveries = Delivery.objects.filter(build=build)
+        assert {delivery.target for delivery in deliveries} == expected
+        assert {delivery.source for delivery in deliveries} == {"deciders"}
