@@ -1,6 +1,6 @@
 """The embedded default's moving parts, inside one process: a Celery worker thread, a timer that
-sends the periodic tasks (what celery beat does in production), an ASGI server thread, and the
-local agent as a child process.
+sends the periodic tasks (what celery beat does in production), a thread sending notifications
+(apps.notify.sender), an ASGI server thread, and the local agent as a child process.
 
 With no REDIS_URL the broker is kombu's in-memory transport, which only reaches consumers in the
 same process, so `serve` and `pipeline run` start these. Production runs `celery worker`,
@@ -47,6 +47,9 @@ def start_embedded_worker() -> WorkController:
             )
             threading.Thread(target=worker.start, name="embedded-celery-worker", daemon=True).start()
             threading.Thread(target=_send_periodic_tasks, name="embedded-beat", daemon=True).start()
+            from apps.notify.sender import start_sender_thread  # models: only once Django is set up
+
+            start_sender_thread()  # notifications: a slow receiver must not hold the one worker thread
             _started["worker"] = worker
         return _started["worker"]
 

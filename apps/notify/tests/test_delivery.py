@@ -3,6 +3,7 @@ server in a thread that answers 500 first, Slack and WeCom bodies, retries with 
 and a receiver that hangs."""
 
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -211,3 +212,28 @@ def test_an_edited_template_replaces_the_default_and_a_broken_one_falls_back(
     assert text_of(failed) == "See https://ci.example.test/projects/acme/pipelines/app/builds/1/ & fix Test\n"
     assert succeeded["Subject"] == "[Fixed] Acme / App #2"
     assert "Acme / App #2 is fixed" in text_of(succeeded)
+
+
+def test_with_a_sender_thread_the_tasks_queue_nothing_and_the_thread_sends_what_is_due(
+    pipeline, owner, finished_build, receiver, eager, settings, monkeypatch
+):
+    """The embedded default: one worker thread serves every queue, so deliveries go to a thread."""
+    from apps.notify import sender
+
+    settings.DEVOPS_NOTIFY_RETRY_SECONDS = 0
+    monkeypatch.setattr(sender, "_started", threading.Event())
+    sender._started.set()
+    hook = receiver(statuses=[500])
+    setting(pipeline, owner, "webhook", hook.url)
+    build = finished_build("failed")
+
+    assert notify_build_event(build.id, "build.failed") == 1
+    assert hook.requests == []  # nothing was sent by the worker
+    assert sender.send_due() == 1  # the first attempt: 500
+    assert sender.send_due() == 1  # the retry: 200
+    assert len(hook.wait(2)) == 2
+    delivery = Delivery.objects.get(build=build)
+    assert (delivery.status, list(delivery.attempt_rows.values_list("response_code", flat=True))) == (
+        "sent", [500, 200]
+    )
+    assert sender.send_due() == 0
