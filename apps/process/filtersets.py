@@ -2,6 +2,7 @@
 
 import django_filters
 
+from apps.core.filtersets import UtcIsoDateTimeFilter
 from apps.process.choices import Status
 from apps.process.models import Build, Pipeline, PipelineVersion
 from apps.process.selectors_builds import BRANCH_PREFIX, BUILD_EVENTS
@@ -35,10 +36,10 @@ class BuildFilterSet(django_filters.FilterSet):
     )
     actor = django_filters.CharFilter(field_name="created_by__username", label="Started by (username)")
     number = django_filters.NumberFilter()
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label="Created at or after (ISO 8601)"
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label="Created before (ISO 8601)"
     )
 

@@ -342,3 +342,16 @@ def test_schema_lists_the_build_endpoints_without_warnings(tmp_path):
     assert {"post", "get"} <= set(paths[base])
     log_params = {p["name"] for p in paths[jobs + "logs/"]["get"]["parameters"] if p["in"] == "query"}
     assert log_params == {"after", "limit", "attempt"}
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("created_before=9543-05-28T06:54:50-17:26", 200),  # an offset the database refuses: read as UTC
+        ("created_before=9999-12-31T23:00:00-05:00", 400),  # past year 9999 once in UTC
+        ("created_after=2020-01-01T00:00:00Z", 200),
+    ],
+)
+def test_date_filters_take_any_offset_or_say_what_is_wrong(api_as, query, status):
+    response = api_as("viewer").get(f"{BUILDS}?{query}")
+    assert response.status_code == status, response.content
