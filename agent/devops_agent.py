@@ -52,7 +52,9 @@ PROGRESS_AFTER_SECONDS = 0.5
 LOG_BATCH_LINES = 500
 LOG_BATCH_CHARS = 256 * 1024
 LOG_BATCH_INTERVAL = 0.2
-LOG_MAX_PENDING_LINES = 1000
+# One batch waits while one is in flight: more read-ahead adds latency, not throughput (the step
+# then waits on its pipe instead; bench/live.py).
+LOG_MAX_PENDING_LINES = LOG_BATCH_LINES
 LOG_MAX_PENDING_CHARS = 2 * LOG_BATCH_CHARS
 MAX_LINE_BYTES = 16 * 1024
 KILL_GRACE_SECONDS = 1.0

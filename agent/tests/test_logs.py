@@ -101,6 +101,33 @@ def test_one_batch_in_flight_and_lines_keep_their_order(tmp_path):
     assert server.seqs() == list(range(1, 301))
 
 
+def test_the_agent_reads_one_batch_ahead_of_the_batch_in_flight(tmp_path):
+    """While a batch is in flight one more waits and `add` blocks: the step then waits on its pipe,
+    rather than lines read early waiting in the agent (bench/live.py)."""
+    server, gate = Server(), threading.Event()
+
+    def send(lines):
+        gate.wait(5)
+        return server(lines)
+
+    shipper = shipper_for(send, tmp_path, interval=30)
+    added = []
+
+    def produce():
+        for number in range(1500):
+            added.append(shipper.add(str(number)))
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    assert wait_until(lambda: len(added) == 2 * agent.LOG_BATCH_LINES)
+    time.sleep(0.2)
+    assert len(added) == 2 * agent.LOG_BATCH_LINES, "one batch in flight, one waiting, then add blocks"
+    gate.set()
+    producer.join(5)
+    assert shipper.close(timeout=5)
+    assert server.seqs() == list(range(1, 1501))
+
+
 def test_offline_batches_go_to_the_spool_and_are_delivered_in_order(tmp_path):
     server = Server(online=False)
     spool = tmp_path / "logs.spool"

@@ -6,10 +6,12 @@ forgotten: it never fails the ingest or the engine that asked for it.
 With a channel layer that crosses processes (Redis), one background thread per process sends, in
 order, so the agent call or engine event that caused a message does not wait for it; a job queued
 under a key that is already waiting is dropped (`build.changed` reads the latest state when it
-runs). The in-memory layer of the embedded default is sent to in place: its queues belong to the
-server's event loop.
+runs). The thread keeps one event loop, so the layer's Redis connections outlive a send
+(`async_to_sync` would start a thread, a loop and a connection for each). The in-memory layer of
+the embedded default is sent to in place: its queues belong to the server's event loop.
 """
 
+import asyncio
 import logging
 import threading
 from collections import deque
@@ -36,13 +38,19 @@ def build_group_send(build_id: int, message: dict, layer=None) -> None:
     errors are logged, never raised."""
     try:
         layer = layer or get_channel_layer()
-        if layer is not None:
+        if layer is None:
+            return
+        loop = getattr(sender_loop, "loop", None)
+        if loop is not None:
+            loop.run_until_complete(layer.group_send(build_group_name(build_id), message))
+        else:
             async_to_sync(layer.group_send)(build_group_name(build_id), message)
     except Exception:  # noqa: BLE001 - a live update must never break the write that caused it
         logger.warning("publishing %s to build %s failed", message.get("type"), build_id, exc_info=True)
 
 
 IN_PROCESS_LAYER = "channels.layers.InMemoryChannelLayer"
+sender_loop = threading.local()
 
 
 class BackgroundSender:
@@ -68,6 +76,7 @@ class BackgroundSender:
             self._condition.notify()
 
     def _run(self) -> None:
+        sender_loop.loop = asyncio.new_event_loop()
         while True:
             with self._condition:
                 while not self._queue:

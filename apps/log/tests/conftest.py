@@ -1,5 +1,5 @@
-"""Fixtures of the log tests: the release pipeline's build fixtures, and on the Redis leg a channel
-layer prefix per pytest worker (build ids repeat across the workers' databases)."""
+"""Fixtures of the log tests: the release pipeline's build fixtures, and on the Redis leg the project's
+channel layer with a prefix per pytest worker (build ids repeat across the workers' databases)."""
 
 import os
 
@@ -17,10 +17,11 @@ def channel_layer_per_worker():
     from django.test import override_settings
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    prefix = f"logtest-{os.getpid()}-{worker}"
     layers = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": f"logtest-{os.getpid()}-{worker}"},
+            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": prefix},
         }
     }
     with override_settings(CHANNEL_LAYERS=layers):

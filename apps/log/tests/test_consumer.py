@@ -1,10 +1,14 @@
 """The build websocket (BuildLogConsumer) with channels' WebsocketCommunicator: who may connect,
 resume from `after` without gaps or duplicates, live batches after subscribe, build.changed."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
 from django.test import Client
 
 from apps.log.services import log_lines_append
@@ -100,6 +104,25 @@ def test_build_changed_and_other_jobs_lines(start, users):
         assert {job["key"] for job in message["jobs"]} == {"compile", "test.0", "test.1"}
         await communicator.send_json_to({"type": "subscribe", "job": "nope"})
         assert (await communicator.receive_json_from(timeout=5))["type"] == "error"
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis channel layer's blocking pop")
+def test_a_socket_quiet_for_longer_than_the_blocking_pop_still_gets_lines(start, users):
+    """redis-py 8 reads with a 5 s socket timeout by default, as long as the blocking pop of
+    channels-redis waits: the consumer died after 5 s without a message (devops/settings.py)."""
+    build = start()
+    job = build.jobs.get(key="compile")
+    communicator = socket(build, users["viewer"])
+
+    async def scenario():
+        await communicator.connect()
+        await communicator.send_json_to({"type": "subscribe", "job": "compile", "after": 0})
+        await asyncio.sleep(RedisChannelLayer.brpop_timeout + 1.5)
+        await database_sync_to_async(append)(job, 1, 3)
+        assert await received_seqs(communicator, 3) == [1, 2, 3]
         await communicator.disconnect()
 
     async_to_sync(scenario)()

@@ -1,13 +1,16 @@
 """Publishing to the build's group on commit: ingest's `log.appended`, the engine's `build.changed`,
 and a channel layer that is down never failing the write."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
-from apps.log.live import build_group_name
+from apps.log.live import BackgroundSender, build_group_name, build_group_send
 from apps.log.models import LogLine
 from apps.log.services import log_lines_append
 from apps.process.choices import Status
@@ -78,3 +81,40 @@ def test_a_channel_layer_that_is_down_fails_neither_ingest_nor_engine(start):
     build_advance(build.id)
     build.refresh_from_db()
     assert build.status == Status.RUNNING
+
+
+class LoopNotingLayer:
+    """The configured layer, noting the event loop each group_send runs on."""
+
+    def __init__(self, layer):
+        self.layer, self.loops = layer, []
+
+    async def group_send(self, group, message):
+        self.loops.append(asyncio.get_running_loop())
+        await self.layer.group_send(group, message)
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the sender thread serves cross-process layers")
+def test_the_sender_thread_publishes_in_order_on_one_event_loop(start):
+    """One loop for the thread's life, so the layer's Redis connections outlive a send
+    (async_to_sync would start a thread, a loop and a connection for each)."""
+    build = start()
+    layer, channel = listen(build)
+    noting = LoopNotingLayer(layer)
+    sender = BackgroundSender()
+    for number in range(20):
+        message = {"type": "ping", "n": number}
+        sender.submit(lambda layer, message=message: build_group_send(build.id, message, layer), noting)
+
+    async def pings() -> list[int]:
+        numbers = []
+        for _ in range(40):  # `build.changed` of the fixture's commits may come too
+            message = await layer.receive(channel)
+            if message["type"] == "ping":
+                numbers.append(message["n"])
+            if len(numbers) == 20:
+                break
+        return numbers
+
+    assert async_to_sync(pings)() == list(range(20))
+    assert len(noting.loops) == 20 and len(set(noting.loops)) == 1
