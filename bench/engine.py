@@ -8,89 +8,34 @@ Prints, each beside a raw baseline measured in the same run:
 - throughput: --throughput one-step builds over 4 agent slots, in builds per minute;
 - memory: RSS of the server, the worker (idle and after the throughput run) and an agent.
 
-    .venv/bin/python bench/engine.py [--builds 50] [--throughput 500]
+    .venv/bin/python bench/engine.py [--builds 50] [--throughput 500] [--database devops_bench]
 
 It needs PostgreSQL and Redis on loopback (as `.ci/run` starts them) and uses its own database
-`devops_bench` and Redis database 14, both emptied first.
+(`devops_bench` unless told) and Redis database 14, both emptied first. The processes are started by
+bench/cluster.py, shared with bench/live.py.
 """
 
 import argparse
-import base64
-import os
-import signal
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATABASE = "devops_bench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-    "REDIS_URL": "redis://127.0.0.1:6379/14",
-    "LOG_LEVEL": "WARNING",
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-" + "x" * 50,
-    "DEVOPS_TICKET_KEYS": "bench:" + base64.b64encode(b"bench-only-credential-key-32byte").decode(),
-    "DEVOPS_VAR_DIR": "/tmp/devops-bench",
-}
-os.environ.update(ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devops.settings")
-sys.path.insert(0, str(ROOT))
-PYTHON = sys.executable
+from cluster import (
+    configure,
+    percentile,
+    reset_services,
+    rss_mb,
+    start_agents,
+    start_server,
+    start_worker,
+    stop,
+    wait_finished,
+)
 
 ONE_STEP = "name: one\non: push\njobs:\n  one:\n    runs-on: [self-hosted]\n    steps:\n      - run: 'true'\n"
 MANY_STEPS = "name: many\non: push\njobs:\n  many:\n    runs-on: [self-hosted]\n    steps:\n" + "".join(
     "      - run: 'true'\n" for _ in range(200)
 )
-
-
-def reset_services() -> None:
-    import psycopg
-    import redis
-
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {DATABASE}")
-    redis.Redis.from_url(ENV["REDIS_URL"]).flushdb()
-    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
-
-
-def start(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def wait_finished(builds, timeout: float = 600) -> None:
-    from apps.process.choices import TERMINAL_STATUSES
-    from apps.process.models import Build
-
-    ids = [build.id for build in builds]
-    deadline = time.monotonic() + timeout
-    while Build.objects.filter(id__in=ids).exclude(status__in=TERMINAL_STATUSES).exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError("builds did not finish")
-        time.sleep(0.005)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 PHASES = ("trigger->queued", "queued->claimed", "claimed->step started", "step ran",
@@ -121,7 +66,9 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=50)
     parser.add_argument("--throughput", type=int, default=500)
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--database", default="devops_bench", help="PostgreSQL database name")
     args = parser.parse_args()
+    configure(database=args.database, redis_db=14, var_dir=f"/tmp/{args.database.replace('_', '-')}")
     reset_services()
 
     import django
@@ -130,7 +77,6 @@ def main() -> None:
     from django.contrib.auth import get_user_model
 
     from apps.core.services import project_create
-    from apps.environment.services import agent_create
     from apps.process.services import pipeline_create
     from apps.process.services.builds import build_start
     from devops.embedded import free_port
@@ -141,56 +87,9 @@ def main() -> None:
     many = pipeline_create(project=project, user=user, name="many", yaml=MANY_STEPS)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start(
-        [
-            PYTHON,
-            "-m",
-            "uvicorn",
-            "devops.asgi:application",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--lifespan",
-            "off",
-            "--workers",
-            str(args.server_workers),
-        ]
-    )
-    worker = start(
-        [
-            PYTHON,
-            "-m",
-            "celery",
-            "-A",
-            "devops",
-            "worker",
-            "-P",
-            "solo",
-            "-c",
-            "1",
-            "-l",
-            "warning",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ]
-    )
-    from devops.embedded import start_local_agent
-
-    agents = []
-    for number in range(4):
-        agent, secret = agent_create(
-            project=None, user=user, name=f"bench-{number}", labels=["self-hosted"], slots=1
-        )
-        agents.append(
-            start_local_agent(
-                url=url,
-                agent_id=agent.id,
-                secret=secret,
-                home=Path(ENV["DEVOPS_VAR_DIR"]) / f"agent-{number}",
-            )
-        )
+    server = start_server(port=port, workers=args.server_workers)
+    worker = start_worker()
+    agents = start_agents(url=url, user=user, count=4)
     try:
         time.sleep(3)
         wait_finished([build_start(pipeline=one, user=user)])  # warm up every process

@@ -1,0 +1,134 @@
+"""The production shape the benchmarks start, shared by bench/engine.py and bench/live.py:
+PostgreSQL and Redis on loopback (as `.ci/run` starts them), uvicorn server process(es), one Celery
+worker and local agents, each a real process, with DEBUG=0 and DEVOPS_TICKET_KEYS set.
+
+`configure` sets the environment and must run before Django is imported; `reset_services` then
+empties the benchmark's own database and Redis database and migrates.
+"""
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def configure(*, database: str, redis_db: int = 14, var_dir: str = "/tmp/devops-bench") -> dict[str, str]:
+    """Point this process (and every process it starts) at `database` and Redis `redis_db`."""
+    env = {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-" + "x" * 50,
+        "DEVOPS_TICKET_KEYS": "bench:" + base64.b64encode(b"bench-only-credential-key-32byte").decode(),
+        "DEVOPS_VAR_DIR": var_dir,
+    }
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devops.settings")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return env
+
+
+def reset_services() -> None:
+    """Drop and create the configured database, empty the Redis database, migrate."""
+    import psycopg
+    import redis
+
+    base, database = os.environ["DATABASE_URL"].rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {database}")
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True)
+
+
+def start(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def start_server(*, port: int, workers: int = 1) -> subprocess.Popen:
+    """uvicorn serving devops.asgi with `workers` processes."""
+    return start([
+        PYTHON, "-m", "uvicorn", "devops.asgi:application", "--port", str(port), "--log-level", "warning",
+        "--lifespan", "off", "--workers", str(workers),
+    ])
+
+
+def start_worker() -> subprocess.Popen:
+    """One Celery worker process consuming every queue."""
+    return start([
+        PYTHON, "-m", "celery", "-A", "devops", "worker", "-P", "solo", "-c", "1", "-l", "warning",
+        "--without-heartbeat", "--without-mingle", "--without-gossip",
+    ])
+
+
+def start_agents(*, url: str, user, count: int, labels: list[str] | None = None) -> list[subprocess.Popen]:
+    """`count` local agents with one slot each, registered for `user`, homes under DEVOPS_VAR_DIR."""
+    from apps.environment.services import agent_create
+    from devops.embedded import start_local_agent
+
+    agents = []
+    for number in range(count):
+        agent, secret = agent_create(
+            project=None, user=user, name=f"bench-{number}", labels=labels or ["self-hosted"], slots=1
+        )
+        home = Path(os.environ["DEVOPS_VAR_DIR"]) / f"agent-{number}"
+        agents.append(start_local_agent(url=url, agent_id=agent.id, secret=secret, home=home))
+    return agents
+
+
+def wait_listening(port: int, timeout: float = 30) -> None:
+    """Until something accepts connections on the loopback port."""
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_finished(builds, timeout: float = 600) -> None:
+    from apps.process.choices import TERMINAL_STATUSES
+    from apps.process.models import Build
+
+    ids = [build.id for build in builds]
+    deadline = time.monotonic() + timeout
+    while Build.objects.filter(id__in=ids).exclude(status__in=TERMINAL_STATUSES).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("builds did not finish")
+        time.sleep(0.005)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
