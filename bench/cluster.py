@@ -72,12 +72,17 @@ def start_server(*, port: int, workers: int = 1) -> subprocess.Popen:
     ])
 
 
-def start_worker() -> subprocess.Popen:
-    """One Celery worker process consuming every queue."""
+def start_worker(queues: str = "engine,dispatch,log") -> subprocess.Popen:
+    """One Celery worker process for `queues` (the engine's by default; the production shape runs
+    notifications in a worker of their own, see `start_notify_worker`)."""
     return start([
         PYTHON, "-m", "celery", "-A", "devops", "worker", "-P", "solo", "-c", "1", "-l", "warning",
-        "--without-heartbeat", "--without-mingle", "--without-gossip",
+        "-Q", queues, "--without-heartbeat", "--without-mingle", "--without-gossip",
     ])
+
+
+def start_notify_worker() -> subprocess.Popen:
+    return start_worker("notify")
 
 
 def start_agents(*, url: str, user, count: int, labels: list[str] | None = None) -> list[subprocess.Popen]:

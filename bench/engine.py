@@ -1,5 +1,5 @@
-"""Benchmark: the engine on the production shape (PostgreSQL, Redis, one Celery worker, the ASGI
-server and local agents, each a real process).
+"""Benchmark: the engine on the production shape (PostgreSQL, Redis, a Celery worker for the
+engine's queues and one for notifications, the ASGI server and local agents, each a real process).
 
 Prints, each beside a raw baseline measured in the same run:
 - latency: trigger -> one-step build finished on an idle agent (median, p99 over --builds);
@@ -26,6 +26,7 @@ from cluster import (
     reset_services,
     rss_mb,
     start_agents,
+    start_notify_worker,
     start_server,
     start_worker,
     stop,
@@ -89,6 +90,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     server = start_server(port=port, workers=args.server_workers)
     worker = start_worker()
+    notify_worker = start_notify_worker()
     agents = start_agents(url=url, user=user, count=4)
     try:
         time.sleep(3)
@@ -146,7 +148,7 @@ def main() -> None:
             f"worker {rss_mb(worker.pid):.0f} MB, agent {rss_mb(agents[0].pid):.0f} MB"
         )
     finally:
-        for process in [*agents, worker, server]:
+        for process in [*agents, worker, notify_worker, server]:
             stop(process)
 
 

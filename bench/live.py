@@ -41,6 +41,7 @@ from cluster import (
     percentile,
     reset_services,
     start_agents,
+    start_notify_worker,
     start_server,
     start_worker,
     stop,
@@ -229,6 +230,7 @@ def main() -> None:
         websocket_port = free_port()
         servers.append(start_server(port=websocket_port, workers=args.server_workers))
     worker = start_worker()
+    notify_worker = start_notify_worker()
     agents = start_agents(url=f"http://127.0.0.1:{port}", user=user, count=args.jobs)
     try:
         wait_listening(port)
@@ -247,7 +249,7 @@ def main() -> None:
         stored = LogLine.objects.filter(job__build=live_build).count()
         report(result, options=args, stored=stored)
     finally:
-        for process in [*agents, worker, *servers]:
+        for process in [*agents, worker, notify_worker, *servers]:
             stop(process)
 
 
