@@ -10,6 +10,7 @@ from apps.core.choices import Role
 from apps.core.errors import Conflict, ValidationFailed
 from apps.core.models import Project
 from apps.core.permissions import require_role
+from apps.environment.selectors import node_group_list
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import PipelineError, TriggerEvent, compile_pipeline
 from apps.process.language.expressions import ExpressionError, render_template
@@ -23,7 +24,7 @@ SUPERSEDED = "canceled: a newer build of concurrency group '{group}' started (ca
 
 def compile_for_build(*, pipeline: Pipeline, trigger: TriggerEvent, inputs: dict, variables: dict) -> dict:
     try:
-        return compile_pipeline(
+        plan = compile_pipeline(
             pipeline.current_version.yaml,
             filename=pipeline.slug,
             trigger=trigger,
@@ -35,6 +36,31 @@ def compile_for_build(*, pipeline: Pipeline, trigger: TriggerEvent, inputs: dict
             {"path": p.path, "line": p.line, "column": p.column, "message": p.message} for p in error.problems
         ]
         raise ValidationFailed("the pipeline cannot start", details={"problems": problems}) from error
+    problems = environment_input_problems(pipeline, plan, given=inputs)
+    if problems:
+        raise ValidationFailed("the pipeline cannot start", details={"problems": problems})
+    return plan
+
+
+def environment_input_problems(pipeline: Pipeline, plan: dict, *, given: dict) -> list[dict]:
+    """An `environment` input given a value must name one of the project's node groups (a default
+    written in the YAML is taken as it is)."""
+    names = [name for name, spec in (plan.get("inputs") or {}).items() if spec["type"] == "environment"]
+    chosen = {name: (plan.get("input_values") or {}).get(name) for name in names if given.get(name)}
+    if not chosen:
+        return []
+    groups = set(node_group_list(pipeline.project).values_list("name", flat=True))
+    listed = ", ".join(sorted(groups)) or "none yet"
+    return [
+        {
+            "path": f"on.manual.inputs.{name}",
+            "line": None,
+            "column": None,
+            "message": f"input '{name}' must name a node group of the project ({listed}), got '{value}'",
+        }
+        for name, value in chosen.items()
+        if value not in groups
+    ]
 
 
 def build_rows_create(build: Build) -> None:

@@ -14,7 +14,7 @@ from apps.process.models import Build, JobRun, StepRun
 from apps.process.services import pipeline_archive
 from apps.process.services.builds import build_retry
 from apps.process.tests.builds_samples import *  # noqa: F403 (the fixtures)
-from apps.process.tests.builds_samples import PIPELINE_API, ROLES, WRITERS, write_log
+from apps.process.tests.builds_samples import PIPELINE_API, RELEASE_INPUTS, ROLES, WRITERS, write_log
 
 BUILDS = f"{PIPELINE_API}/builds/"
 
@@ -355,3 +355,20 @@ def test_schema_lists_the_build_endpoints_without_warnings(tmp_path):
 def test_date_filters_take_any_offset_or_say_what_is_wrong(api_as, query, status):
     response = api_as("viewer").get(f"{BUILDS}?{query}")
     assert response.status_code == status, response.content
+
+
+def test_an_environment_input_must_name_a_node_group_of_the_project(api_as, users, team):
+    from apps.environment import services as environment_services
+
+    project = team[0]
+    for name in ("staging", "production"):
+        environment_services.node_group_create(project=project, user=users["owner"], name=name)
+    client = api_as("developer")
+    wrong = client.post(BUILDS, {"inputs": {**RELEASE_INPUTS, "region": "moon"}}, format="json")
+    assert wrong.status_code == 400
+    (problem,) = wrong.json()["error"]["details"]["problems"]
+    assert problem["path"] == "on.manual.inputs.region"
+    wanted = "input 'region' must name a node group of the project (production, staging), got 'moon'"
+    assert problem["message"] == wanted
+    right = client.post(BUILDS, {"inputs": {**RELEASE_INPUTS, "region": "staging"}}, format="json")
+    assert right.status_code == 201 and right.json()["inputs"]["region"] == "staging"
