@@ -1,5 +1,5 @@
-"""Fixtures of the log tests: the release pipeline's build fixtures, and on the Redis leg the project's
-channel layer with a prefix per pytest worker (build ids repeat across the workers' databases)."""
+"""Fixtures of the log tests: the release pipeline's build fixtures, and on the Redis leg a channel
+layer with a prefix per pytest worker (build ids repeat across the workers' databases)."""
 
 import os
 
@@ -16,13 +16,14 @@ def channel_layer_per_worker():
         return
     from django.test import override_settings
 
+    with override_settings(CHANNEL_LAYERS=worker_layers(settings.REDIS_URL)):
+        yield
+
+
+def worker_layers(*hosts) -> dict:
+    """A Redis channel layer with this pytest worker's prefix over `hosts` (URLs, or the project's
+    host entries with their socket options)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     prefix = f"logtest-{os.getpid()}-{worker}"
-    layers = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {**settings.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": prefix},
-        }
-    }
-    with override_settings(CHANNEL_LAYERS=layers):
-        yield
+    config = {"hosts": list(hosts), "prefix": prefix}
+    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}

@@ -9,10 +9,12 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 
 from apps.log.services import log_lines_append
+from apps.log.tests.conftest import worker_layers
 from apps.process.services.live import build_changed_on_commit
+from devops import settings as project_settings
 from devops.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,6 +41,7 @@ async def closed_with(communicator) -> int:
     assert connected, "the socket is accepted, then closed with a code"
     message = await communicator.receive_output(timeout=5)
     assert message["type"] == "websocket.close"
+    await communicator.disconnect()  # the consumer ends before the test's event loop does
     return message["code"]
 
 
@@ -116,6 +119,7 @@ def test_a_socket_quiet_for_longer_than_the_blocking_pop_still_gets_lines(start,
     build = start()
     job = build.jobs.get(key="compile")
     communicator = socket(build, users["viewer"])
+    layers = worker_layers(*project_settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"])
 
     async def scenario():
         await communicator.connect()
@@ -125,4 +129,5 @@ def test_a_socket_quiet_for_longer_than_the_blocking_pop_still_gets_lines(start,
         assert await received_seqs(communicator, 3) == [1, 2, 3]
         await communicator.disconnect()
 
-    async_to_sync(scenario)()
+    with override_settings(CHANNEL_LAYERS=layers):  # the project's socket options, not a bare URL
+        async_to_sync(scenario)()
