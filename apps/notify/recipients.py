@@ -13,7 +13,7 @@ from django.core.validators import validate_email
 from django.db.models import Q
 
 from apps.core.permissions import user_role
-from apps.core.selectors import listed_members
+from apps.core.selectors import listed_members, membership_list
 from apps.notify.choices import BUILD_END_EVENTS, EVENT_TRIGGERS, URL_CHANNELS, Channel, Source, Trigger
 from apps.notify.facts import build_is_fixed
 from apps.notify.models import PipelineNotification, Subscription
@@ -165,12 +165,13 @@ def subscription_recipients(build: Build, triggers: list[str]) -> list[Recipient
     subscriptions = Subscription.objects.filter(
         Q(pipeline__isnull=True) | Q(pipeline_id=build.pipeline_id), project=project
     ).select_related("user")
+    members = set(membership_list(project).values_list("user_id", flat=True))  # one query, not one a user
     found = []
     for subscription in subscriptions:
         user = subscription.user
         if not set(subscription.events) & set(triggers) or not user.is_active or not user.email:
             continue
-        if user_role(user, project) is None:
+        if user.id not in members and not user.is_superuser:
             continue
         found.append(Recipient(Channel.EMAIL, user.email, Source.SUBSCRIPTION))
     return found

@@ -31,7 +31,7 @@ jobs:
               assert True
           def test_fails():
               assert 1 == 2
-          @pytest.mark.skip(reason="later")
+          @pytest.mark.skip(reason="a skipped case, counted in the JUnit report")
           def test_later():
               pass
           EOF

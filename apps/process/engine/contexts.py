@@ -20,7 +20,7 @@ continue-on-error has the result `success`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -55,6 +55,25 @@ class Lazy(Mapping):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.resolved())
+
+    def __len__(self) -> int:
+        return len(self.resolved())
+
+
+class LazyList(Sequence):
+    """`Lazy` for a list (the quality rules: read only at a stage's control points)."""
+
+    def __init__(self, compute: Callable[[], list]):
+        self.compute = compute
+        self.value: list | None = None
+
+    def resolved(self) -> list:
+        if self.value is None:
+            self.value = self.compute()
+        return self.value
+
+    def __getitem__(self, index):
+        return self.resolved()[index]
 
     def __len__(self) -> int:
         return len(self.resolved())

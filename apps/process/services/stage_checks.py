@@ -7,7 +7,6 @@ time it out (`ReviewExpired`), record gate verdicts (`GateChecked`) and time a b
 apps.quality.services) and followed by a build advance, which moves the stage on.
 """
 
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -17,7 +16,7 @@ from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFai
 from apps.core.permissions import user_listed
 from apps.process import engine
 from apps.process.choices import Status
-from apps.process.engine.contexts import Lazy
+from apps.process.engine.contexts import Lazy, LazyList
 from apps.process.engine.states import GateBlock, ReviewState
 from apps.process.language.inputs import coerce_input
 from apps.process.models import Build, StageReview
@@ -28,25 +27,6 @@ from apps.quality import selectors as quality_selectors
 from apps.quality import services as quality_services
 
 DECIDED = {ReviewStatus.APPROVED: engine.states.APPROVED, ReviewStatus.REJECTED: engine.states.REJECTED}
-
-
-class LazyList(Sequence):
-    """A list computed on first use (the quality rules: read only at a stage's control points)."""
-
-    def __init__(self, compute: Callable[[], list]):
-        self.compute = compute
-        self.value: list | None = None
-
-    def resolved(self) -> list:
-        if self.value is None:
-            self.value = self.compute()
-        return self.value
-
-    def __getitem__(self, index):
-        return self.resolved()[index]
-
-    def __len__(self) -> int:
-        return len(self.resolved())
 
 
 def moment(seconds: float) -> datetime:
