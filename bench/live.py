@@ -202,10 +202,11 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.db.models import Sum
     from django.test import Client
 
     from apps.core.services import project_create
-    from apps.log.models import LogLine
+    from apps.log.models import LogCursor
     from apps.process.services import pipeline_create
     from apps.process.services.builds import build_start
     from devops.embedded import free_port
@@ -246,7 +247,8 @@ def main() -> None:
             idle=Target(idle_build, "idle"), go=go, timeout=args.seconds + 300,
             cpu=lambda: cpu_by_part(database=args.database, **pids),
         ))
-        stored = LogLine.objects.filter(job__build=live_build).count()
+        cursors = LogCursor.objects.filter(job__build=live_build)
+        stored = cursors.aggregate(lines=Sum("stored_through"))["lines"]
         report(result, options=args, stored=stored)
     finally:
         for process in [*agents, worker, notify_worker, *servers]:

@@ -228,6 +228,7 @@ DEVOPS_LOG_LINE_BUDGET = int(os.environ.get("DEVOPS_LOG_LINE_BUDGET", "1000000")
 DEVOPS_LOG_ARCHIVE_AFTER_DAYS = int(os.environ.get("DEVOPS_LOG_ARCHIVE_AFTER_DAYS", "7"))
 DEVOPS_LOG_RETENTION_DAYS = int(os.environ.get("DEVOPS_LOG_RETENTION_DAYS", "0"))
 DEVOPS_LOG_MAINTAIN_SECONDS = float(os.environ.get("DEVOPS_LOG_MAINTAIN_SECONDS", "3600"))
+DEVOPS_LOG_INDEX_SECONDS = float(os.environ.get("DEVOPS_LOG_INDEX_SECONDS", "10"))
 # Notifications (apps.notify, docs/notifications.md): links in messages start with DEVOPS_BASE_URL; a
 # failed delivery is tried again after DEVOPS_NOTIFY_RETRY_SECONDS, doubling each time, up to
 # DEVOPS_NOTIFY_MAX_ATTEMPTS attempts; a periodic sweep sends what a lost message left pending.
@@ -252,6 +253,7 @@ CELERY_BEAT_SCHEDULE = {
     "agents-offline": {"task": "environment.agent_mark_offline", "schedule": DEVOPS_SWEEP_SECONDS},
     "schedules-run-due": {"task": "apps.process.tasks.schedules_run_due", "schedule": 15.0},
     "logs-maintain": {"task": "apps.log.tasks.logs_maintain", "schedule": DEVOPS_LOG_MAINTAIN_SECONDS},
+    "logs-index": {"task": "apps.log.tasks.logs_index", "schedule": DEVOPS_LOG_INDEX_SECONDS},
     "notify-deliveries-retry": {
         "task": "apps.notify.tasks.deliveries_retry_due",
         "schedule": DEVOPS_NOTIFY_SWEEP_SECONDS,

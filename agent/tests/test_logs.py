@@ -57,7 +57,7 @@ def wait_until(condition, timeout=5.0):
 
 def test_size_trigger_sends_full_batches_at_once(tmp_path):
     server = Server()
-    shipper = shipper_for(server, tmp_path, interval=30)
+    shipper = shipper_for(server, tmp_path, interval=30, batch_lines=500)
     for number in range(1200):
         shipper.add(f"line {number}", step=0)
     assert wait_until(lambda: len(server.batches) == 2, timeout=3)
@@ -114,7 +114,7 @@ def test_the_agent_reads_one_batch_ahead_of_the_batch_in_flight(tmp_path):
     added = []
 
     def produce():
-        for number in range(1500):
+        for number in range(2 * agent.LOG_BATCH_LINES + 500):
             added.append(shipper.add(str(number)))
 
     producer = threading.Thread(target=produce)
@@ -125,7 +125,7 @@ def test_the_agent_reads_one_batch_ahead_of_the_batch_in_flight(tmp_path):
     gate.set()
     producer.join(5)
     assert shipper.close(timeout=5)
-    assert server.seqs() == list(range(1, 1501))
+    assert server.seqs() == list(range(1, 2 * agent.LOG_BATCH_LINES + 501))
 
 
 def test_offline_batches_go_to_the_spool_and_are_delivered_in_order(tmp_path):

@@ -3,24 +3,27 @@ compressed archive format. No database here."""
 
 import gzip
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 MAX_LINE_CHARS = 16 * 1024
 CUT_MARKER = " [line cut: longer than 16 KB]"
 ERROR_MARKERS = ("::error", "##[error]")
 WARNING_MARKERS = ("::warning", "##[warning]")
 STREAM_CHARS = 10
+LEVEL_MARKER_STARTS = frozenset(":# \t")
+NEWLINE_SYMBOL = "\u2424"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass(slots=True)
-class Line:
-    """A stored line, whether it comes from a LogLine row or from an archive."""
+class Line(NamedTuple):
+    """A stored line, whether it comes from a chunk or from an archive; `ts` is its time as
+    ISO 8601 text in UTC ending in "Z", as the API shows it."""
 
     seq: int
     step: int | None
-    timestamp: datetime
+    ts: str
     stream: str
     level: str
     text: str
@@ -36,63 +39,124 @@ def line_level(text: str) -> str:
     return ""
 
 
-@lru_cache(maxsize=8192)
-def timestamp_from_text(value: str) -> datetime:
-    """An ISO 8601 text as an aware datetime (naive means UTC); cached like `iso`."""
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def parse_timestamp(value, default: datetime) -> datetime:
-    if isinstance(value, str):
+@lru_cache(maxsize=65536)
+def stored_ts(value: str) -> str | None:
+    """An ISO 8601 text (naive means UTC) as `iso` writes it, or None when it is not a time;
+    cached, since the lines of a batch mostly share their millisecond. The agent's own form
+    (milliseconds and "Z") is only checked."""
+    if len(value) == 24 and value[19] == "." and value[23] == "Z" and value[20:23].isdigit():
         try:
-            return timestamp_from_text(value)
+            datetime.fromisoformat(value[:19])
         except ValueError:
-            return default
-    return default
+            return None
+        return value[:19] + "Z" if value[20:23] == "000" else value[:23] + "000Z"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return iso(parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC))
 
 
 def clean_text(text: str, mask: list[str]) -> str:
-    """Mask secret values, drop NUL characters (PostgreSQL text cannot hold them), cut at 16 KB."""
+    """Mask secret values, replace NUL characters (PostgreSQL text cannot hold them) and newlines
+    (they part the lines of a stored chunk), cut at 16 KB."""
     for value in mask:
         if value in text:
             text = text.replace(value, "***")
     if "\x00" in text:
         text = text.replace("\x00", "\ufffd")
+    if "\n" in text:
+        text = text.replace("\n", NEWLINE_SYMBOL)
     if len(text) > MAX_LINE_CHARS:
         text = text[:MAX_LINE_CHARS] + CUT_MARKER
     return text
 
 
+def line_seq(value) -> int:
+    """The line's number, or 0 when it has none."""
+    if type(value) is int:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def parse_lines(lines: list[dict], mask: list[str]) -> list[Line]:
-    """The batch as Lines sorted by seq, one per seq (the first wins), lines without a seq dropped."""
-    now = datetime.now(UTC)
+    """The batch as Lines sorted by seq, one per seq (the first wins), lines without a seq dropped.
+    A missing or unreadable time is the time of ingest."""
+    now = iso(datetime.now(UTC))
     mask = [value for value in mask if value]
     parsed: dict[int, Line] = {}
     for line in lines:
-        if not isinstance(line, dict):
+        if type(line) is not dict:
             continue
         seq = line.get("seq")
         if type(seq) is not int:
-            try:
-                seq = int(seq)
-            except (TypeError, ValueError):
-                continue
+            seq = line_seq(seq)
         if seq <= 0 or seq in parsed:
             continue
         text = line.get("text", "")
-        text = clean_text(text if type(text) is str else str(text), mask)
-        step = line.get("step")
-        stream = line.get("stream") or "stdout"
+        if type(text) is not str:
+            text = str(text)
+        if mask or len(text) > MAX_LINE_CHARS or "\x00" in text or "\n" in text:
+            text = clean_text(text, mask)
+        step, stream, ts = line.get("step"), line.get("stream") or "stdout", line.get("ts")
         parsed[seq] = Line(
             seq,
             step if type(step) is int else None,
-            parse_timestamp(line.get("ts"), now),
+            (stored_ts(ts) if type(ts) is str else None) or now,
             stream if stream == "stdout" else str(stream)[:STREAM_CHARS],
-            line_level(text),
+            line_level(text) if text[:1] in LEVEL_MARKER_STARTS else "",
             text,
         )
     return [parsed[seq] for seq in sorted(parsed)]
+
+
+def expand_runs(flat, count: int, what: str) -> list:
+    """A column given as [value, count, value, count, ...] as `count` values."""
+    if type(flat) is not list or len(flat) % 2:
+        raise ValueError(f"'{what}' must be a list of value, count pairs")
+    counts = flat[1::2]
+    if not all(type(times) is int and times > 0 for times in counts):
+        raise ValueError(f"'{what}' counts must be positive integers")
+    if sum(counts) != count:
+        raise ValueError(f"'{what}' covers {sum(counts)} lines, 'texts' has {count}")
+    values: list = []
+    for index in range(0, len(flat), 2):
+        values += [flat[index]] * flat[index + 1]
+    return values
+
+
+def column_runs(columns: dict, name: str, count: int, clean) -> list:
+    """The column `name` cleaned value by value (each run's value once), as `count` values."""
+    flat = columns.get(name)
+    if flat is None:
+        return [clean(None)] * count
+    if type(flat) is not list:
+        raise ValueError(f"'{name}' must be a list of value, count pairs")
+    cleaned = [clean(value) if index % 2 == 0 else value for index, value in enumerate(flat)]
+    return expand_runs(cleaned, count, name)
+
+
+def parse_columns(columns: dict) -> list[Line]:
+    """A batch in the agent's column form as Lines: `first_seq`, `texts`, and `ts`, `step`,
+    `stream` as runs of [value, count] (docs/agent-protocol.md). Raises ValueError when malformed."""
+    first, texts = columns.get("first_seq"), columns.get("texts")
+    if type(first) is not int or first < 1:
+        raise ValueError("'first_seq' must be a positive integer")
+    if type(texts) is not list or not all(type(text) is str for text in texts):
+        raise ValueError("'texts' must be a list of strings")
+    count, now = len(texts), iso(datetime.now(UTC))
+    stamps = column_runs(columns, "ts", count, lambda value: (type(value) is str and stored_ts(value)) or now)
+    steps = column_runs(columns, "step", count, lambda value: value if type(value) is int else None)
+    streams = column_runs(columns, "stream", count, lambda value: str(value or "stdout")[:STREAM_CHARS])
+    texts = [
+        clean_text(text, ()) if len(text) > MAX_LINE_CHARS or "\x00" in text or "\n" in text else text
+        for text in texts
+    ]
+    levels = [line_level(text) if text[:1] in LEVEL_MARKER_STARTS else "" for text in texts]
+    return list(map(Line, range(first, first + count), steps, stamps, streams, levels, texts))
 
 
 def budget_marker_text(*, dropped: int, budget: int) -> str:
@@ -102,6 +166,14 @@ def budget_marker_text(*, dropped: int, budget: int) -> str:
     )
 
 
+def budget_marker(cursor) -> Line | None:
+    """The line shown at the first seq of the range a LogCursor says the budget dropped."""
+    if not cursor.dropped_from:
+        return None
+    text = budget_marker_text(dropped=cursor.dropped, budget=cursor.dropped_budget)
+    return Line(cursor.dropped_from, None, iso(cursor.dropped_at or EPOCH), "system", "warning", text)
+
+
 @lru_cache(maxsize=8192)
 def iso(moment: datetime) -> str:
     """ISO 8601 with "Z" for UTC, as DRF writes it; cached, since a batch's lines share timestamps."""
@@ -109,31 +181,18 @@ def iso(moment: datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def line_payload(line) -> dict:
+def line_payload(line: Line) -> dict:
     """A line as the REST API and the websocket show it."""
-    return {
-        "seq": line.seq,
-        "step": line.step,
-        "ts": iso(line.timestamp),
-        "stream": line.stream,
-        "level": line.level,
-        "text": line.text,
-    }
+    seq, step, ts, stream, level, text = line
+    return {"seq": seq, "step": step, "ts": ts, "stream": stream, "level": level, "text": text}
 
 
-def archive_encode(lines: list) -> bytes:
+def archive_encode(lines: list[Line]) -> bytes:
     """Lines as gzip-compressed JSON lines: [seq, step, ts, stream, level, text]."""
-    rows = (
-        json.dumps([line.seq, line.step, iso(line.timestamp), line.stream, line.level, line.text])
-        for line in lines
-    )
+    rows = (json.dumps(line) for line in lines)
     return gzip.compress("\n".join(rows).encode(), compresslevel=6)
 
 
 def archive_decode(data: bytes) -> list[Line]:
     text = gzip.decompress(bytes(data)).decode()
-    lines = []
-    for row in text.split("\n") if text else ():
-        seq, step, ts, stream, level, body = json.loads(row)
-        lines.append(Line(seq, step, datetime.fromisoformat(ts), stream, level, body))
-    return lines
+    return [Line(*json.loads(row)) for row in text.split("\n")] if text else []

@@ -1,9 +1,16 @@
-"""Celery tasks of the log app (queue `log`): the periodic archive and retention of build logs."""
+"""Celery tasks of the log app (queue `log`): the periodic search indexing, archive and retention
+of build logs."""
 
 from celery import shared_task
 from django.conf import settings
 
-from apps.log.services import logs_archive_older, logs_purge_older
+from apps.log.services import log_chunks_index, logs_archive_older, logs_purge_older
+
+
+@shared_task(name="apps.log.tasks.logs_index", acks_late=True)
+def logs_index() -> int:
+    """Put the chunks stored since the last run into the search index (PostgreSQL)."""
+    return log_chunks_index()
 
 
 @shared_task(name="apps.log.tasks.logs_maintain", acks_late=True)

@@ -20,7 +20,8 @@ from django.core.management import call_command
 
 from apps.core.services import project_create
 from apps.environment.services import agent_create
-from apps.log.models import LogLine
+from apps.log.chunks import SEPARATOR
+from apps.log.models import LogChunk
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.language import TriggerEvent
 from apps.process.models import Build
@@ -97,10 +98,10 @@ class LogPrinter:
         self.last_id = 0
 
     def flush(self) -> None:
-        lines = LogLine.objects.filter(job__build=self.build, id__gt=self.last_id).select_related("job")
-        for line in lines.order_by("id")[:5000]:
-            self.out.write(f"[{line.job.name}] {line.text}\n")
-            self.last_id = line.id
+        chunks = LogChunk.objects.filter(job__build=self.build, id__gt=self.last_id).order_by("id")
+        for chunk_id, name, text in chunks.values_list("id", "job__name", "text")[:50]:
+            self.out.write("".join(f"[{name}] {line}\n" for line in text.split(SEPARATOR)))
+            self.last_id = chunk_id
         self.out.flush()
 
 

@@ -412,6 +412,6 @@ def wait_until(check, timeout: float, what: str):
 
 
 def log_stored(build: Build, key: str, text: str) -> bool:
-    from apps.log.models import LogLine
+    from apps.log.testing import stored_log_texts
 
-    return LogLine.objects.filter(job__build=build, job__key=key, text=text).exists()
+    return text in stored_log_texts(job__build=build, job__key=key)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from apps.log.models import LogLine
+from apps.log.testing import stored_log_lines
 from apps.process.models import StepRun
 from apps.process.services.builds import build_start
 from tests.integration.harness import group_alive, job_statuses, log_stored, wait_until
@@ -105,5 +105,6 @@ def test_retry_of_a_failed_build_runs_only_what_did_not_succeed(cluster, make_pi
     assert StepRun.objects.filter(job__build=build, job__key="good").count() == 1
     flaky_steps = StepRun.objects.filter(job__build=build, job__key="flaky").order_by("job_attempt")
     assert [(step.job_attempt, step.status) for step in flaky_steps] == [(1, "failed"), (2, "succeeded")]
-    flaky_lines = LogLine.objects.filter(job__build=build, job__key="flaky", stream="stdout")
-    assert sorted(flaky_lines.values_list("attempt", "text")) == [(1, "fails once"), (2, "passes now")]
+    flaky_lines = stored_log_lines(job__build=build, job__key="flaky")
+    stdout = [(stored.attempt, stored.text) for stored in flaky_lines if stored.line.stream == "stdout"]
+    assert sorted(stdout) == [(1, "fails once"), (2, "passes now")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.log.models import LogLine
+from apps.log.testing import stored_log_texts
 from apps.process.language import TriggerEvent
 from apps.process.models import StepRun
 from apps.process.services.builds import build_start
@@ -24,8 +24,7 @@ def step(build, key: str, index: int) -> StepRun:
 
 
 def job_log(build, key: str) -> list[str]:
-    lines = LogLine.objects.filter(job__build=build, job__key=key).order_by("seq")
-    return list(lines.values_list("text", flat=True))
+    return stored_log_texts(job__build=build, job__key=key)
 
 
 def test_multi_stage_pipeline_ends_with_the_statuses_the_language_says(cluster, make_pipeline, owner):

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from apps.log.models import LogLine
+from apps.log.testing import stored_log_texts
 from apps.process.services.builds import build_start
 from apps.quality.models import Metric
 
@@ -91,7 +91,7 @@ def test_steps_and_reports_become_metrics_read_back_over_the_api(cluster, make_p
     assert [sources[name] for name in ("tests.total", "coverage.line", "bundle.kb")] == [
         "junit", "coverage", "step"]
 
-    lines = list(LogLine.objects.filter(job__build=build, job__key="test").values_list("text", flat=True))
+    lines = stored_log_texts(job__build=build, job__key="test")
     uploaded = "Uploaded the junit report reports/junit.xml: tests.total=3,"
     assert any(line.startswith(uploaded) for line in lines)
     assert "Uploaded the coverage report coverage.xml: coverage.line=87.5, coverage.branch=60.0" in lines

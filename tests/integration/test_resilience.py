@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from apps.log.models import LogLine
+from apps.log.testing import stored_log_lines
 from apps.process import tasks
 from apps.process.models import StepRun
 from apps.process.services.builds import build_start
@@ -58,12 +58,12 @@ def test_logs_survive_a_server_outage_exactly_once_and_in_order(cluster, make_pi
     build = cluster.wait_build(build, timeout=60)
 
     assert (build.status, job_statuses(build)) == ("succeeded", {"chatty": "succeeded"})
-    lines = LogLine.objects.filter(job__build=build).order_by("seq")
-    seqs = list(lines.values_list("seq", flat=True))
+    lines = [stored.line for stored in stored_log_lines(job__build=build)]
+    seqs = [line.seq for line in lines]
     assert seqs == list(range(1, len(seqs) + 1))
-    output = list(lines.filter(stream="stdout").values_list("text", flat=True))
+    output = [line.text for line in lines if line.stream == "stdout"]
     assert output == [f"line {n}" for n in range(1, 151)]
-    assert lines.last().text == "Job finished: succeeded"
+    assert lines[-1].text == "Job finished: succeeded"
 
 
 def test_a_build_finishes_after_its_worker_is_killed_and_replaced(cluster, make_pipeline, owner):

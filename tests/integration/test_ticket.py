@@ -20,7 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from django.db import connection
 
-from apps.log.models import LogLine
+from apps.log.testing import stored_log_texts
 from apps.process.models import Build
 from apps.process.services.builds import build_start
 from apps.process.services.pipelines import pipeline_repository_update
@@ -177,7 +177,7 @@ def test_every_credential_type_reaches_the_job_masked_and_is_stored_nowhere(
     build = cluster.wait_build(build_start(pipeline=pipeline, user=owner), timeout=90)
     assert build.status == "succeeded", harness.job_statuses(build)
 
-    lines = list(LogLine.objects.filter(job__build=build).order_by("seq").values_list("text", flat=True))
+    lines = stored_log_texts(job__build=build)
     text = "\n".join(lines)
     for name, value in values.items():
         if name != "UNUSED":
@@ -217,7 +217,7 @@ def test_a_pull_request_from_a_fork_gets_no_secrets(cluster, project, owner, mak
     assert build.status == "succeeded"
     assert harness.log_stored(build, "j", "pw=[]")
     assert not CredentialUse.objects.filter(build=build).exists()
-    texts = LogLine.objects.filter(job__build=build).values_list("text", flat=True)
+    texts = stored_log_texts(job__build=build)
     assert values["PW"] not in "".join(texts)
 
 
@@ -321,7 +321,7 @@ def test_checkout_of_a_private_repository_over_http_basic_auth(
             trigger={**build.trigger, "repository": url, "sha": sha_head, "ref": "refs/heads/main"})
         handle = cluster.start_agents(1)[0]
         build = cluster.wait_build(build, timeout=90)
-        lines = list(LogLine.objects.filter(job__build=build).order_by("seq").values_list("text", flat=True))
+        lines = stored_log_texts(job__build=build)
         assert build.status == "succeeded", "\n".join(lines)
         assert "only with credentials" in lines
         assert password not in "\n".join(lines) and not any(f"{username}:" in line for line in lines)
@@ -372,7 +372,7 @@ def test_the_pipeline_repository_credential_checks_out_a_plain_checkout_step(
             trigger={**build.trigger, "sha": sha_head, "ref": "refs/heads/main"})
         cluster.start_agents(1)
         build = cluster.wait_build(build, timeout=90)
-        lines = list(LogLine.objects.filter(job__build=build).order_by("seq").values_list("text", flat=True))
+        lines = stored_log_texts(job__build=build)
         assert build.status == "succeeded", "\n".join(lines)
         assert "only with credentials" in lines
         assert password not in "\n".join(lines) and not any(f"{username}:" in line for line in lines)
@@ -504,7 +504,7 @@ def test_checkout_of_a_private_repository_over_ssh(
         trigger={**build.trigger, "repository": url, "sha": sha_head, "ref": "refs/heads/main"})
     handle = cluster.start_agents(1)[0]
     build = cluster.wait_build(build, timeout=90)
-    lines = list(LogLine.objects.filter(job__build=build).order_by("seq").values_list("text", flat=True))
+    lines = stored_log_texts(job__build=build)
     text = "\n".join(lines)
     assert build.status == "succeeded", f"{text}\n---- sshd\n{sshd.log()}"
     assert "only with credentials" in lines

@@ -109,6 +109,10 @@ def log_lines(body: dict, required: bool = True) -> list:
 
 @agent_call
 def logs(request, agent, body, job_id):
+    if "columns" in body:
+        if not isinstance(body["columns"], dict):
+            raise ValueError("'columns' must be an object")
+        return jobs.job_logs_append(agent=agent, job_id=job_id, columns=body["columns"])
     return jobs.job_logs_append(agent=agent, job_id=job_id, lines=log_lines(body))
 
 

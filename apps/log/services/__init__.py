@@ -1,6 +1,11 @@
-"""Writes of build logs: ingest (`ingest`) and archive/retention (`archive`)."""
+"""Writes of build logs: ingest (`ingest`), the search index (`search_index`) and
+archive/retention (`archive`)."""
 
 from apps.log.services.archive import log_attempt_archive, logs_archive_older, logs_purge_older
-from apps.log.services.ingest import log_lines_append
+from apps.log.services.ingest import log_columns_append, log_lines_append
+from apps.log.services.search_index import log_chunks_index
 
-__all__ = ["log_attempt_archive", "log_lines_append", "logs_archive_older", "logs_purge_older"]
+__all__ = [
+    "log_attempt_archive", "log_chunks_index", "log_columns_append", "log_lines_append", "logs_archive_older",
+    "logs_purge_older",
+]

@@ -1,9 +1,10 @@
 """Archive and retention of build logs.
 
-A finished build's job attempts can be archived: their LogLine rows become LogArchive chunks of
-gzip-compressed JSON lines (ARCHIVE_CHUNK_LINES lines each) and every read path serves them the
-same way. Retention deletes the logs of builds finished long ago. Both run from the periodic task
-`apps.log.tasks.logs_maintain` and from `manage.py logs archive|purge`.
+A finished build's job attempts can be archived: their LogChunk rows become LogArchive chunks of
+gzip-compressed JSON lines (ARCHIVE_CHUNK_LINES lines each, the budget's marker in place of the
+lines it dropped) and every read path serves them the same way. Retention deletes the logs of
+builds finished long ago. Both run from the periodic task `apps.log.tasks.logs_maintain` and from
+`manage.py logs archive|purge`.
 """
 
 from datetime import timedelta
@@ -11,12 +12,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from apps.log.lines import Line, archive_encode
-from apps.log.models import LogArchive, LogCursor, LogLine
+from apps.log.lines import archive_encode
+from apps.log.models import LogArchive, LogChunk, LogCursor
+from apps.log.selectors import stored_lines
 from apps.process.choices import TERMINAL_STATUSES
 
 ARCHIVE_CHUNK_LINES = 10_000
-LINE_FIELDS = ("seq", "step", "timestamp", "stream", "level", "text")
 
 
 def finished_before(days: int, now=None):
@@ -33,11 +34,8 @@ def log_attempt_archive(*, cursor_id: int) -> int:
         cursor = LogCursor.objects.select_for_update().filter(id=cursor_id, archived=False).first()
         if cursor is None:
             return 0
-        rows = LogLine.objects.filter(job_id=cursor.job_id, attempt=cursor.attempt).order_by("seq")
         after = 0
-        while chunk := [Line(*values) for values in rows.filter(seq__gt=after).values_list(*LINE_FIELDS)[
-            :ARCHIVE_CHUNK_LINES
-        ]]:
+        while chunk := stored_lines(cursor=cursor, after_seq=after, limit=ARCHIVE_CHUNK_LINES):
             LogArchive.objects.create(
                 job_id=cursor.job_id,
                 attempt=cursor.attempt,
@@ -48,7 +46,7 @@ def log_attempt_archive(*, cursor_id: int) -> int:
             )
             moved += len(chunk)
             after = chunk[-1].seq
-        rows.delete()
+        LogChunk.objects.filter(job_id=cursor.job_id, attempt=cursor.attempt).delete()
         cursor.archived = True
         cursor.save(update_fields=["archived"])
     return moved
@@ -67,7 +65,7 @@ def logs_purge_older(*, days: int, now=None) -> int:
     cursors = list(finished_before(days, now).values_list("id", "job_id", "attempt"))
     for cursor_id, job_id, attempt in cursors:
         with transaction.atomic():
-            LogLine.objects.filter(job_id=job_id, attempt=attempt).delete()
+            LogChunk.objects.filter(job_id=job_id, attempt=attempt).delete()
             LogArchive.objects.filter(job_id=job_id, attempt=attempt).delete()
             LogCursor.objects.filter(id=cursor_id).delete()
     return len(cursors)

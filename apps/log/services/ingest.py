@@ -1,55 +1,45 @@
-"""Ingest build log lines: bulk (PostgreSQL COPY, executemany elsewhere), idempotent by
-(job, attempt, seq), gap-aware, within the line budget, published to the build's group on commit.
+"""Ingest build log lines: one chunk row per batch, idempotent by (job, attempt, seq), gap-aware,
+within the line budget, published to the build's group on commit.
 
 Lines of one job attempt are written under a lock on its LogCursor row, so the lines that could
-conflict are known before the insert: the batch is filtered against them and then copied in
-plainly. See docs/logs.md for the line budget.
+conflict are known before the insert: only a batch reaching below the highest stored seq (a
+resend) looks at what is stored. See docs/logs.md for the line budget.
 """
 
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
-from apps.log.lines import Line, budget_marker_text, parse_lines
+from apps.log.chunks import chunk_encode, chunk_seq_list
+from apps.log.lines import Line, budget_marker, parse_columns, parse_lines
 from apps.log.live import log_appended_on_commit
-from apps.log.models import LogCursor, LogLine
+from apps.log.models import LogChunk, LogCursor
 
-COLUMNS = ("job_id", "attempt", "seq", "step", "timestamp", "stream", "level", "text")
 MIN_BUDGET = 3
+CURSOR_FIELDS = [
+    "stored_through", "max_seq", "dropped_from", "dropped_through", "dropped_budget", "dropped_at",
+]
 
 
 def line_budget() -> int:
     return max(int(settings.DEVOPS_LOG_LINE_BUDGET), MIN_BUDGET)
 
 
-@lru_cache(maxsize=8192)
-def naive_utc_text(moment: datetime) -> str:
-    """What Django's SQLite backend stores for an aware datetime, without its per-value overhead."""
-    return str((moment if moment.tzinfo is UTC else moment.astimezone(UTC)).replace(tzinfo=None))
-
-
-def line_values(line: Line, timestamp) -> tuple:
-    return line.seq, line.step, timestamp, line.stream, line.level, line.text
-
-
-def lines_insert(*, job_id: int, attempt: int, lines: list[Line]) -> None:
-    """Insert lines known not to exist yet: COPY on PostgreSQL, executemany elsewhere."""
+def chunk_insert(*, job_id: int, attempt: int, lines: list[Line]) -> None:
+    """Store lines known not to exist yet, in ascending seq order, as one chunk."""
     if not lines:
         return
-    table = connection.ops.quote_name(LogLine._meta.db_table)
-    columns = ", ".join(COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for line in lines:
-                    copy.write_row((job_id, attempt, *line_values(line, line.timestamp)))
-            return
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-            [(job_id, attempt, *line_values(line, naive_utc_text(line.timestamp))) for line in lines],
-        )
+    chunk = chunk_encode(lines)
+    LogChunk.objects.create(
+        job_id=job_id,
+        attempt=attempt,
+        first_seq=chunk.first_seq,
+        last_seq=chunk.last_seq,
+        line_count=chunk.line_count,
+        text=chunk.text,
+        meta=chunk.meta,
+    )
 
 
 def cursor_lock(*, job, attempt: int) -> LogCursor:
@@ -60,7 +50,7 @@ def cursor_lock(*, job, attempt: int) -> LogCursor:
 def dropped_range(cursor: LogCursor, top: int) -> tuple[int, int]:
     """The seqs the budget drops once the highest seq is `top`: the first half of the budget is
     kept, then a marker line at `dropped_from`, then the last lines up to the budget."""
-    budget = line_budget()
+    budget = cursor.dropped_budget or line_budget()
     if top <= budget and not cursor.dropped_from:
         return 0, 0
     dropped_from = cursor.dropped_from or budget // 2 + 1
@@ -72,8 +62,10 @@ def in_range(seq: int, low: int, high: int) -> bool:
     return low <= seq <= high if low else False
 
 
-def advance(stored_through: int, seqs, low: int, high: int) -> int:
+def advance(stored_through: int, seqs: list[int], low: int, high: int) -> int:
     """The highest seq stored without a gap, given stored seqs in ascending order (dropped ones count)."""
+    if not low and seqs and seqs[0] == stored_through + 1 and seqs[-1] - seqs[0] + 1 == len(seqs):
+        return seqs[-1]  # the next lines in order, none dropped
     done = stored_through
     for seq in seqs:
         if in_range(done + 1, low, high):
@@ -86,51 +78,61 @@ def advance(stored_through: int, seqs, low: int, high: int) -> int:
     return high if in_range(done + 1, low, high) else done
 
 
-def existing_seqs(*, job, attempt: int, lines: list[Line], below: int) -> set[int]:
-    if not lines or lines[0].seq > below:
-        return set()
-    stored = LogLine.objects.filter(
-        job=job, attempt=attempt, seq__gte=lines[0].seq, seq__lte=min(lines[-1].seq, below)
-    )
-    return set(stored.values_list("seq", flat=True))
+def stored_seqs(*, job, attempt: int, first: int, last: int) -> list[int]:
+    """The stored seqs from `first` to `last`, ascending."""
+    chunks = LogChunk.objects.filter(job=job, attempt=attempt, last_seq__gte=first, first_seq__lte=last)
+    found = {
+        seq
+        for first_seq, count, meta in chunks.values_list("first_seq", "line_count", "meta")
+        for seq in chunk_seq_list(first_seq, count, meta)
+        if first <= seq <= last
+    }
+    return sorted(found)
 
 
 def budget_apply(*, job, attempt: int, cursor: LogCursor, low: int, high: int) -> list[Line]:
-    """Delete the lines newly out of budget; return the marker line when it is new or changed."""
+    """Record the range newly out of budget, delete the chunks wholly inside it, and return the
+    marker line when it is new or changed. Reads hide what is left of the range in other chunks."""
     if not low or (cursor.dropped_from == low and cursor.dropped_through == high):
         return []
-    start = low if not cursor.dropped_from else cursor.dropped_through + 1
-    LogLine.objects.filter(job=job, attempt=attempt, seq__gte=start, seq__lte=high).delete()
-    text = budget_marker_text(dropped=high - low + 1, budget=line_budget())
-    marker = Line(low, None, datetime.now(UTC), "system", "warning", text)
-    if cursor.dropped_from:
-        LogLine.objects.filter(job=job, attempt=attempt, seq=low).update(text=text)
-    else:
-        lines_insert(job_id=job.id, attempt=attempt, lines=[marker])
-    return [marker]
+    LogChunk.objects.filter(job=job, attempt=attempt, first_seq__gte=low, last_seq__lte=high).delete()
+    cursor.dropped_budget = cursor.dropped_budget or line_budget()
+    cursor.dropped_from, cursor.dropped_through, cursor.dropped_at = low, high, datetime.now(UTC)
+    return [budget_marker(cursor)]
 
 
 def log_lines_append(*, job, attempt: int, lines: list[dict], mask: list[str] = ()) -> int:
-    """Store a batch and return the highest sequence number stored without a gap."""
-    batch = parse_lines(lines, list(mask))
+    """Store a batch of line objects and return the highest sequence number stored without a gap."""
+    return log_batch_store(job=job, attempt=attempt, batch=parse_lines(lines, list(mask)))
+
+
+def log_columns_append(*, job, attempt: int, columns: dict) -> int:
+    """Store a batch in the agent's column form (docs/agent-protocol.md); a malformed one raises
+    ValueError saying why."""
+    return log_batch_store(job=job, attempt=attempt, batch=parse_columns(columns))
+
+
+def log_batch_store(*, job, attempt: int, batch: list[Line]) -> int:
+    """Store parsed lines (ascending, one per seq) and return the highest seq stored without a gap."""
     with transaction.atomic():
         cursor = cursor_lock(job=job, attempt=attempt)
         if cursor.archived or not batch:
             return cursor.stored_through
         top = max(cursor.max_seq, batch[-1].seq)
         low, high = dropped_range(cursor, top)
-        known = existing_seqs(job=job, attempt=attempt, lines=batch, below=cursor.max_seq)
+        known = set()
+        if batch[0].seq <= cursor.max_seq:  # a resend: some of it may be stored
+            known = set(stored_seqs(job=job, attempt=attempt, first=batch[0].seq, last=cursor.max_seq))
         fresh = [line for line in batch if line.seq not in known and not in_range(line.seq, low, high)]
         marker = budget_apply(job=job, attempt=attempt, cursor=cursor, low=low, high=high)
-        lines_insert(job_id=job.id, attempt=attempt, lines=fresh)
+        chunk_insert(job_id=job.id, attempt=attempt, lines=fresh)
         if cursor.stored_through == cursor.max_seq:
-            seqs = (line.seq for line in batch)
+            seqs = [line.seq for line in batch]
         else:
-            stored = LogLine.objects.filter(job=job, attempt=attempt, seq__gt=cursor.stored_through)
-            seqs = stored.order_by("seq").values_list("seq", flat=True).iterator()
+            seqs = stored_seqs(job=job, attempt=attempt, first=cursor.stored_through + 1, last=top)
         cursor.stored_through = advance(cursor.stored_through, seqs, low, high)
-        cursor.max_seq, cursor.dropped_from, cursor.dropped_through = top, low, high
-        cursor.save(update_fields=["stored_through", "max_seq", "dropped_from", "dropped_through"])
+        cursor.max_seq = top
+        cursor.save(update_fields=CURSOR_FIELDS)
         published = sorted(fresh + marker, key=lambda line: line.seq)
         log_appended_on_commit(build_id=job.build_id, job_key=job.key, attempt=attempt, lines=published)
     return cursor.stored_through

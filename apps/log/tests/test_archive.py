@@ -6,11 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.log.models import LogArchive, LogCursor, LogLine
+from apps.log.models import LogArchive, LogChunk, LogCursor
 from apps.log.selectors import SearchTarget, log_lines_page, log_search, log_text_chunks, log_total_lines
 from apps.log.services import archive as archive_module
 from apps.log.services import log_lines_append, logs_archive_older, logs_purge_older
 from apps.log.tasks import logs_maintain
+from apps.log.testing import stored_log_lines
 from apps.process.choices import Status
 from apps.process.models import Build
 from apps.process.tests.builds_samples import PIPELINE_API
@@ -30,7 +31,7 @@ def write(job, count: int) -> None:
 
 def reads(job) -> dict:
     return {
-        "page": [(line.seq, line.step, line.level, line.text, line.timestamp) for line in log_lines_page(
+        "page": [(line.seq, line.step, line.level, line.text, line.ts) for line in log_lines_page(
             job=job, attempt=1, after_seq=3, limit=30)],
         "total": log_total_lines(job=job, attempt=1),
         "text": "".join(log_text_chunks(job=job, attempt=1)),
@@ -52,7 +53,7 @@ def test_archived_logs_read_the_same(old_build, monkeypatch):
     job = old_build.jobs.get(key="compile")
     before = reads(job)
     assert logs_archive_older(days=7) == 1
-    assert not LogLine.objects.filter(job=job).exists()
+    assert not LogChunk.objects.filter(job=job).exists()
     assert LogArchive.objects.filter(job=job).count() == 7
     assert LogCursor.objects.get(job=job).archived
     assert reads(job) == before
@@ -64,7 +65,7 @@ def test_late_lines_after_archive_are_ignored(old_build):
     job = old_build.jobs.get(key="compile")
     logs_archive_older(days=7)
     assert log_lines_append(job=job, attempt=1, lines=[{"seq": 46, "text": "late"}]) == 45
-    assert not LogLine.objects.filter(job=job).exists()
+    assert not LogChunk.objects.filter(job=job).exists()
 
 
 def test_recent_and_running_builds_are_not_archived(start):
@@ -73,7 +74,7 @@ def test_recent_and_running_builds_are_not_archived(start):
     write(running.jobs.get(key="compile"), 3)
     finish(recent, days_ago=1)
     assert logs_archive_older(days=7) == 0
-    assert LogLine.objects.count() == 6
+    assert len(stored_log_lines()) == 6
 
 
 def test_archived_logs_download_and_page_over_the_api(api_as, old_build):
@@ -97,9 +98,9 @@ def test_retention_deletes_old_logs_rows_and_archives(start):
     finish(kept, days_ago=5)
     logs_archive_older(days=30)
     assert logs_purge_older(days=30) == 2
-    assert not LogLine.objects.filter(job__build__in=[old, archived]).exists()
+    assert not LogChunk.objects.filter(job__build__in=[old, archived]).exists()
     assert not LogArchive.objects.exists() and LogCursor.objects.count() == 1
-    assert LogLine.objects.filter(job__build=kept).count() == 5
+    assert len(stored_log_lines(job__build=kept)) == 5
 
 
 def test_the_command_and_the_periodic_task(old_build, settings, capsys):

@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.core.errors import NotFound
 from apps.environment.selectors import agent_job_environment
-from apps.log.services import log_lines_append
+from apps.log.services import log_columns_append, log_lines_append
 from apps.process import engine
 from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import JobRun, StepRun
@@ -279,7 +279,18 @@ def job_lines_store(job: JobRun, lines: list[dict]) -> int:
     return log_lines_append(job=job, attempt=job.attempt, lines=job_secret_mask(job).mask_lines(lines))
 
 
-def job_logs_append(*, agent, job_id, lines: list[dict]) -> dict:
+def job_columns_store(job: JobRun, columns: dict) -> int:
+    """The same for a batch in the agent's column form (protocol 1.3)."""
+    mask, texts = job_secret_mask(job), columns.get("texts")
+    if mask and type(texts) is list and all(type(text) is str for text in texts):
+        columns = {**columns, "texts": mask.mask_texts(texts)}
+    return log_columns_append(job=job, attempt=job.attempt, columns=columns)
+
+
+def job_logs_append(*, agent, job_id, lines: list[dict] | None = None, columns: dict | None = None) -> dict:
+    """Store a batch of log lines, as line objects or in column form; the answer says the server
+    takes column form."""
     job = job_for_agent(agent=agent, job_id=job_id)
-    stored = job_lines_store(job, lines)
-    return {"stored_through": stored, "cancel": job.cancel_requested or job.status in TERMINAL_STATUSES}
+    stored = job_columns_store(job, columns) if columns is not None else job_lines_store(job, lines or [])
+    cancel = job.cancel_requested or job.status in TERMINAL_STATUSES
+    return {"stored_through": stored, "cancel": cancel, "columns": True}
