@@ -1,11 +1,12 @@
 /* The live part of the build page: the header, the stage/job graph and the focused job's steps
    (#build-status, rendered by the server). It is fetched again on every `build.changed` message and,
    while the websocket is down, every 2 s until the build finishes. `needs` arrows are SVG paths
-   drawn between the job groups' boxes after every refresh. */
+   drawn between the job groups' boxes after every refresh. `focus` shows another job's steps. */
 
 const SVG = "http://www.w3.org/2000/svg";
 const POLL_MS = 2000;
 const SAFETY_POLL_MS = 10000; // while the socket is up: messages are at most once
+export const FINISHED = ["succeeded", "failed", "canceled", "skipped", "timed_out"];
 
 function svg(name, attributes) {
   const element = document.createElementNS(SVG, name);
@@ -70,6 +71,7 @@ document.addEventListener("input", (event) => {
 export class BuildStatus {
   constructor(socket) {
     this.section = document.getElementById("build-status");
+    this.url = this.section?.dataset.url;
     this.timer = null;
     this.pending = null;
     this.listeners = [];
@@ -90,6 +92,25 @@ export class BuildStatus {
 
   onRefresh(listener) {
     this.listeners.push(listener);
+  }
+
+  /* Shows the steps of another job attempt and marks the job in the graph at once. */
+  focus(job, attempt) {
+    const url = new URL(this.url, location.href);
+    url.search = new URLSearchParams({ job, attempt: String(attempt) });
+    this.url = `${url.pathname}${url.search}`;
+    for (const item of this.section.querySelectorAll("li.job")) {
+      item.classList.toggle("selected", item.dataset.key === job);
+    }
+    this.refresh();
+  }
+
+  /* The graph's facts about a job: {key, name, status, attempt (its current one)}, or null. */
+  job(key) {
+    const item = [...this.section.querySelectorAll("li.job")].find((li) => li.dataset.key === key);
+    if (!item) return null;
+    const { status, attempt } = item.dataset;
+    return { key, name: item.querySelector(".job-name").textContent, status, attempt: Number(attempt) || 1 };
   }
 
   draw() {
@@ -116,11 +137,13 @@ export class BuildStatus {
   }
 
   async refresh() {
+    const url = this.url;
     try {
-      const response = await fetch(this.section.dataset.url, { credentials: "same-origin" });
+      const response = await fetch(url, { credentials: "same-origin" });
       if (!response.ok) return;
       const holder = document.createElement("template");
       holder.innerHTML = (await response.text()).trim(); // our own server-rendered, escaped partial
+      if (url !== this.url) return; // another job was focused meanwhile
       const fresh = holder.content.getElementById("build-status");
       if (!fresh) return;
       const scroll = this.section.querySelector(".stages")?.scrollLeft || 0;

@@ -16,6 +16,7 @@ export class LogSearchBox {
     this.index = -1;
     this.pattern = null;
     this.asked = "";
+    this.generation = 0; // bumped by clear(): an answer to an older question is dropped
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.step(1);
@@ -36,7 +37,14 @@ export class LogSearchBox {
     form.querySelector("[data-search=previous]").addEventListener("click", () => this.step(-1));
   }
 
+  /* Empties the box and forgets the matches (the viewer shows another job). */
+  reset() {
+    this.input.value = "";
+    this.clear();
+  }
+
   clear() {
+    this.generation += 1;
     this.matches = [];
     this.matchSet = new Set();
     this.index = -1;
@@ -54,7 +62,7 @@ export class LogSearchBox {
   async step(direction) {
     const q = this.input.value;
     if (!q) return this.clear();
-    if (this.key() !== this.asked) await this.run(q);
+    if (this.key() !== this.asked && !(await this.run(q))) return;
     if (!this.matches.length) return;
     const size = this.matches.length;
     this.index = this.index < 0 ? (direction > 0 ? 0 : size - 1) : (this.index + direction + size) % size;
@@ -62,25 +70,30 @@ export class LogSearchBox {
     this.viewer.jumpTo(this.matches[this.index]);
   }
 
+  /* Searches the job; false when the answer came too late to be used. */
   async run(q) {
     const regex = this.regexBox.checked;
+    const generation = ++this.generation;
     this.asked = this.key();
     this.count.textContent = "Searching…";
     try {
       const found = await logSearch(this.viewer.searchUrl, { q, regex, attempt: this.viewer.attempt });
+      if (generation !== this.generation) return false;
       this.matches = [...new Set(found.matches.map((match) => match.seq))].sort((a, b) => a - b);
       this.truncated = Boolean(found.truncated);
       this.pattern = this.compile(q, regex);
     } catch (error) {
+      if (generation !== this.generation) return false;
       this.matches = [];
       this.pattern = null;
       this.count.textContent = error.message;
       this.asked = "";
-      return;
+      return true;
     }
     this.matchSet = new Set(this.matches);
     this.index = -1;
     this.show();
+    return true;
   }
 
   compile(q, regex) {

@@ -17,6 +17,7 @@ export class LogStore {
     this.complete = false;
     this.pages = new Map(); // page index -> {at: fetch time, full: every line of the page is known}
     this.inflight = new Set();
+    this.tail = null; // the walk fetchTail is doing
   }
 
   async fetchPage(after, limit) {
@@ -31,6 +32,18 @@ export class LogStore {
     this.total = Math.max(this.total, page.total_lines || 0, page.next_after || 0);
     this.add(page.lines);
     return page;
+  }
+
+  /* Fetches the lines after the last known one, `limit` at a time, up to the last stored one; one
+     such walk at a time. Resolves to whether the log is complete (the job attempt is over). */
+  fetchTail(limit) {
+    this.tail ??= (async () => {
+      for (;;) {
+        const page = await this.fetchPage(this.total, limit);
+        if (page.lines.length < limit) return Boolean(page.complete);
+      }
+    })().finally(() => (this.tail = null));
+    return this.tail;
   }
 
   /* Stores lines (duplicates by seq are harmless); returns the ones that were new. */

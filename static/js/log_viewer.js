@@ -2,10 +2,15 @@
    rows exist in the DOM; every row is ROW px high while wrap is off), pages fetched on demand, live
    lines from the websocket (REST polling while it is down), line-number permalinks (#L120,
    #L120-L140), collapsible groups, error/warning lines listed, timestamps, wrap and follow toggles,
-   and search. Log text reaches the page only through textContent (see ansi.js). */
+   and search. `open` shows another job in place: everything about the old job is dropped, including
+   its answers and live batches that arrive late. Log text reaches the page only through textContent
+   (see ansi.js). */
 
 import { ansiStrip, appendAnsi } from "./ansi.js";
+import { FINISHED } from "./build_graph.js";
+import { element } from "./dom.js";
 import { GroupOutline, OUTLINE_PATTERN, PROBLEM_PATTERN, parseMarker } from "./log_groups.js";
+import { ProblemList, problemLevel } from "./log_problems.js";
 import { LogSearchBox } from "./log_search.js";
 import { LogStore, logSearch } from "./log_store.js";
 
@@ -14,85 +19,102 @@ const OVERSCAN = 20;
 const POLL_MS = 1500;
 const SAFETY_POLL_MS = 10000; // while the socket is up: a lost last batch still shows up
 const LIVE_BATCH = 1000;
-const PROBLEMS_SHOWN = 500;
+const FIRST_PAGE = 500;
 const HASH = /^#L(\d+)(?:-L(\d+))?$/;
 const PREFERENCES = "devops.log.preferences";
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function problemLevel(line, marker) {
-  if (line.level === "error" || line.level === "warning") return line.level;
-  return marker && (marker.kind === "error" || marker.kind === "warning") ? marker.kind : "";
-}
 
 export class LogViewer {
   constructor(root, socket) {
     this.root = root;
     this.socket = socket;
-    this.job = root.dataset.job;
-    this.attempt = Number(root.dataset.attempt);
-    this.live = root.dataset.live === "true";
-    this.searchUrl = root.dataset.searchUrl;
+    this.apiBuild = root.dataset.apiBuild;
     this.scroller = root.querySelector(".log-scroll");
     this.spacer = root.querySelector(".log-spacer");
     this.rows = root.querySelector(".log-rows");
     this.state = root.querySelector(".log-state");
-    this.store = new LogStore({
-      url: root.dataset.linesUrl,
-      attempt: this.attempt,
-      onChange: () => this.schedule(),
-      onLines: (lines) => this.note(lines),
-    });
-    this.groups = new GroupOutline();
-    this.problems = new Map(); // seq -> {level, text}
-    this.selection = null; // [first, last] seq of the permalink
+    this.choices = new Map(); // "job/attempt" -> that log's group choices, kept while the page is open
+    this.problems = new ProblemList(root.querySelector(".log-problems"), (seq) => this.choose(seq));
     this.search = new LogSearchBox(this, root.querySelector("form.log-search"));
     this.frame = 0;
     this.toggles = root.querySelector(".log-toggles");
     this.setUpToggles();
     this.setUpEvents();
-    this.start();
+    socket.on("log.appended", (message) => this.onLive(message));
+    socket.on("build.changed", (message) => this.onBuildChanged(message));
+    socket.on("state", (up) => this.startPolling(up ? SAFETY_POLL_MS : POLL_MS));
+    const { job, attempt, live, jobName } = root.dataset;
+    this.open({ job, attempt: Number(attempt), live: live === "true", name: jobName });
   }
 
-  /* --- data ------------------------------------------------------------------------------------ */
+  /* --- the job shown --------------------------------------------------------------------------- */
 
-  async start() {
+  /* Shows a job attempt's log ({job: key, attempt, live, name}); the selection is the URL's #L hash. */
+  open({ job, attempt, live, name }) {
+    Object.assign(this, { job, attempt, live });
+    this.jobUrl = `${this.apiBuild}jobs/${encodeURIComponent(job)}/`;
+    this.searchUrl = `${this.jobUrl}logs/search/`;
+    this.stopPolling();
+    const store = new LogStore({
+      url: `${this.jobUrl}logs/`,
+      attempt,
+      onChange: () => this.schedule(),
+      onLines: (lines) => store === this.store && this.note(lines),
+    });
+    this.store = store;
+    const choices = `${job}/${attempt}`;
+    if (!this.choices.has(choices)) this.choices.set(choices, new Map());
+    this.groups = new GroupOutline(this.choices.get(choices));
+    this.problems.reset();
+    this.search.reset();
+    this.selection = null;
+    this.say("");
+    this.label(name);
+    this.rows.replaceChildren();
+    this.spacer.style.height = "0";
+    this.scrollTo(0);
+    this.load(store);
+  }
+
+  label(name) {
+    const { root, attempt, live } = this;
+    Object.assign(root.dataset, { job: this.job, attempt: String(attempt), live: String(live), jobName: name });
+    root.setAttribute("aria-label", `Log of ${name}`);
+    root.querySelector(".log-job").textContent = `${name} · attempt ${attempt}`;
+    root.querySelector(".log-download-job").href = `${this.jobUrl}logs/download/?attempt=${attempt}`;
+    root.querySelector(".log-empty").textContent = live ? "No log lines yet." : "No log lines.";
+  }
+
+  /* The first page (and the last one when following), then the live lines; every step stops when
+     another job was opened meanwhile. */
+  async load(store) {
     const wanted = this.readHash();
-    this.follow = this.live && !wanted;
-    this.toggles.querySelector("[name=follow]").checked = this.follow;
+    this.setFollow(this.live && !wanted);
+    const outline = this.loadOutline(store);
     try {
-      await this.store.fetchPage(0, 500);
-      if (this.follow && this.store.total > 500) {
-        await this.store.fetchPage(Math.max(500, this.store.total - 500), 500);
+      await store.fetchPage(0, FIRST_PAGE);
+      if (this.follow && store.total > FIRST_PAGE) {
+        await store.fetchPage(Math.max(FIRST_PAGE, store.total - FIRST_PAGE), FIRST_PAGE);
       }
-      if (this.store.complete) this.finish();
+      if (store === this.store && store.complete) this.finish();
     } catch (error) {
-      this.say(`The log could not be loaded: ${error.message}`);
+      if (store === this.store) this.say(`The log could not be loaded: ${error.message}`);
     }
-    this.loadOutline();
-    this.socket.on("log.appended", (message) => this.onLive(message));
-    this.socket.on("build.changed", (message) => this.onBuildChanged(message));
-    this.socket.on("state", (up) => this.startPolling(up ? SAFETY_POLL_MS : POLL_MS));
-    if (this.live) {
-      this.socket.follow(this.job, this.attempt, () => this.store.total);
-      this.startPolling(this.socket.open ? SAFETY_POLL_MS : POLL_MS);
-    }
-    if (wanted) this.applyHash(true);
+    if (store !== this.store) return;
+    this.socket.follow(this.job, this.attempt, () => store.total);
+    this.startPolling(this.socket.open ? SAFETY_POLL_MS : POLL_MS);
     this.schedule();
+    await outline; // a permalinked line may sit in a group the first page does not show
+    if (wanted && store === this.store) this.applyHash(true);
   }
 
   /* Group starts/ends and error/warning lines of the whole job, from two searches. */
-  async loadOutline() {
+  async loadOutline(store) {
     const ask = (q) => logSearch(this.searchUrl, { q, regex: true, attempt: this.attempt }).catch(() => null);
     const [outline, problems] = await Promise.all([ask(OUTLINE_PATTERN), ask(PROBLEM_PATTERN)]);
-    for (const match of outline?.matches || []) this.note([{ seq: match.seq, text: match.text }], false);
-    for (const match of problems?.matches || []) this.note([{ seq: match.seq, text: match.text }], true);
-    this.renderProblems();
+    if (store !== this.store) return;
+    this.note(outline?.matches || [], false);
+    this.note(problems?.matches || [], true);
+    this.groups.extent = outline && !outline.truncated ? "complete" : "partial";
     this.schedule();
   }
 
@@ -102,13 +124,9 @@ export class LogViewer {
     for (const line of lines) {
       const marker = parseMarker(line.text);
       if (marker) this.groups.note(line.seq, marker.kind);
-      const level = problemLevel(line, marker);
-      if (withProblems && level && !this.problems.has(line.seq)) {
-        this.problems.set(line.seq, { level, text: ansiStrip(marker && level === marker.kind ? marker.rest : line.text) });
-        problems = true;
-      }
+      if (withProblems && this.problems.note(line, marker)) problems = true;
     }
-    if (problems) this.renderProblems();
+    if (problems) this.problems.render();
   }
 
   onLive(message) {
@@ -119,26 +137,18 @@ export class LogViewer {
 
   onBuildChanged(message) {
     const mine = (message.jobs || []).find((job) => job.key === this.job);
-    const over = ["succeeded", "failed", "canceled", "skipped", "timed_out"];
-    if (this.live && mine && over.includes(mine.status)) this.catchUp();
+    if (this.live && mine && FINISHED.includes(mine.status)) this.catchUp();
   }
 
   /* The lines after the last one the page has, from REST: the record, whatever the socket missed. */
   async catchUp() {
-    if (this.catching) return;
-    this.catching = true;
+    const store = this.store;
     try {
-      for (;;) {
-        const page = await this.store.fetchPage(this.store.total, LIVE_BATCH);
-        if (page.complete) this.finish();
-        if (page.lines.length < LIVE_BATCH) break;
-      }
+      if ((await store.fetchTail(LIVE_BATCH)) && store === this.store) this.finish();
     } catch (error) {
       console.warn("log catch-up failed; trying again", error);
-    } finally {
-      this.catching = false;
-      this.schedule();
     }
+    this.schedule();
   }
 
   startPolling(period) {
@@ -189,7 +199,6 @@ export class LogViewer {
   }
 
   setFollow(on) {
-    if (this.follow === on) return;
     this.follow = on;
     this.toggles.querySelector("[name=follow]").checked = on;
   }
@@ -197,7 +206,8 @@ export class LogViewer {
   setUpEvents() {
     this.scroller.addEventListener("scroll", () => {
       const bottom = this.scroller.scrollHeight - this.scroller.clientHeight - this.scroller.scrollTop;
-      if (bottom > ROW * 2 && !this.scrolling) this.setFollow(false);
+      if (this.scrolling) return this.schedule(); // the viewer's own scrolling says nothing of the user's wish
+      if (bottom > ROW * 2) this.setFollow(false);
       else if (bottom <= ROW && this.live) this.setFollow(true);
       this.schedule();
     });
@@ -241,22 +251,38 @@ export class LogViewer {
     const query = new URLSearchParams(location.search); // the link names its job and attempt
     query.set("job", this.job);
     query.set("attempt", String(this.attempt));
-    history.replaceState(null, "", `${location.pathname}?${query}${hash}`);
+    history.replaceState(history.state, "", `${location.pathname}?${query}${hash}`);
     this.selection = [first, last];
     this.setFollow(false);
     this.schedule();
   }
 
+  /* A line chosen in the errors panel: selected, as a click on its number would, and shown. */
+  choose(seq) {
+    this.select(seq, false);
+    this.jumpTo(seq);
+  }
+
   /* Shows line seq about a third down the view, opening the groups that hide it. */
   jumpTo(seq) {
-    this.groups.update(this.store.total);
-    if (this.groups.reveal(seq)) this.groups.update(this.store.total);
     this.setFollow(false);
+    this.updateGroups();
+    if (this.groups.reveal(seq)) this.updateGroups();
     this.spacer.style.height = `${this.groups.rowCount(this.store.total) * ROW}px`;
-    this.scrolling = true;
-    this.scroller.scrollTop = Math.max(0, this.groups.rowOf(seq) * ROW - this.scroller.clientHeight / 3);
-    requestAnimationFrame(() => (this.scrolling = false));
+    this.scrollTo(Math.max(0, this.groups.rowOf(seq) * ROW - this.scroller.clientHeight / 3));
     this.schedule();
+  }
+
+  /* Scrolls the lines without the scroll counting as the user's. */
+  scrollTo(top) {
+    this.scrolling = true;
+    this.scroller.scrollTop = top;
+    requestAnimationFrame(() => (this.scrolling = false));
+  }
+
+  updateGroups() {
+    this.groups.setFollowing(this.live && this.follow);
+    this.groups.update(this.store.total);
   }
 
   /* --- rendering -------------------------------------------------------------------------------- */
@@ -268,15 +294,11 @@ export class LogViewer {
   render() {
     this.frame = 0;
     const total = this.store.total;
-    this.groups.update(total);
+    this.updateGroups();
     const count = this.groups.rowCount(total);
     this.spacer.style.height = `${count * ROW}px`;
     this.root.style.setProperty("--number-width", `${String(total).length + 1}ch`);
-    if (this.follow) {
-      this.scrolling = true;
-      this.scroller.scrollTop = this.scroller.scrollHeight;
-      requestAnimationFrame(() => (this.scrolling = false));
-    }
+    if (this.follow) this.scrollTo(this.scroller.scrollHeight);
     const top = this.scroller.scrollTop;
     const first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
     const last = Math.min(count, Math.ceil((top + this.scroller.clientHeight) / ROW) + OVERSCAN);
@@ -314,7 +336,7 @@ export class LogViewer {
     const level = problemLevel(line, marker);
     if (level) row.classList.add(`level-${level}`);
     if (marker?.kind === "group") {
-      const open = !this.groups.collapsed.has(seq);
+      const open = !this.groups.isCollapsed(seq);
       const toggle = element("button", "group-toggle", open ? "▾" : "▸");
       toggle.type = "button";
       toggle.setAttribute("aria-expanded", String(open));
@@ -336,23 +358,5 @@ export class LogViewer {
   appendText(parent, text, seq) {
     const marks = this.search.isMatch(seq) ? this.search.marksFor(ansiStrip(text)) : [];
     appendAnsi(parent, text, marks, this.search.isCurrent(seq) ? 0 : -1);
-  }
-
-  renderProblems() {
-    const panel = this.root.querySelector(".log-problems");
-    const list = panel.querySelector("ol");
-    const seqs = [...this.problems.keys()].sort((a, b) => a - b);
-    panel.hidden = seqs.length === 0;
-    const errors = seqs.filter((seq) => this.problems.get(seq).level === "error").length;
-    panel.querySelector(".log-problems-count").textContent = `${errors} errors, ${seqs.length - errors} warnings`;
-    const items = seqs.slice(0, PROBLEMS_SHOWN).map((seq) => {
-      const { level, text } = this.problems.get(seq);
-      const item = element("li", `problem-${level}`);
-      const link = element("a", "", `L${seq}`);
-      link.href = `#L${seq}`;
-      item.append(link, " ", element("span", "", text.slice(0, 200)));
-      return item;
-    });
-    list.replaceChildren(...items);
   }
 }

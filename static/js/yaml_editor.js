@@ -3,14 +3,9 @@
    the gutter turns red, the line is highlighted and the message sits beside it; a list under the box
    moves the caret to a problem's line. The server checks again on save. */
 
-const DEBOUNCE_MS = 400;
+import { element } from "./dom.js";
 
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+const DEBOUNCE_MS = 400;
 
 class YamlEditor {
   constructor(textarea, url) {

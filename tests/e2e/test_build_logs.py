@@ -23,6 +23,7 @@ from apps.process.choices import Status
 from apps.process.models import Build, JobRun, StageRun
 from apps.process.services import pipeline_create
 from apps.process.services.builds import build_start
+from tests.e2e.build_pages import build_badge, group_row, log_row, row_seq, run_from_pipeline_page
 from tests.e2e.pipelines import WITH_PROBLEMS
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -95,27 +96,6 @@ def project(superuser):
     return project_create(user=superuser, slug="shop", name="Shop")
 
 
-def run_from_pipeline_page(page, project, superuser, name: str, yaml: str):
-    pipeline = pipeline_create(project=project, user=superuser, name=name, yaml=yaml)
-    page.goto(f"/projects/{project.slug}/pipelines/{pipeline.slug}/")
-    page.locator("section#run").get_by_role("button", name="Run pipeline").click()
-    expect(page).to_have_url(f"/projects/{project.slug}/pipelines/{pipeline.slug}/builds/1/")
-    return pipeline
-
-
-def build_badge(page):
-    return page.locator("#build-status h1 .badge")
-
-
-def log_row(page, text: str):
-    text_is = page.locator(".log-text", has_text=re.compile(f"^{re.escape(text)}$"))
-    return page.locator("#log .log-row").filter(has=text_is)
-
-
-def row_seq(page, text: str) -> int:
-    return int(log_row(page, text).get_attribute("data-seq"))
-
-
 def test_graph_goes_green_and_the_log_arrives_live(admin_page, project, superuser, local_agent, screenshot):
     page = admin_page
     run_from_pipeline_page(page, project, superuser, "Live", LIVE)
@@ -183,13 +163,17 @@ def test_permalinks_groups_search_and_downloads(admin_page, project, superuser, 
     expect(build_badge(page)).to_have_text("Succeeded", timeout=30_000)
     expect(log_row(page, "needle three")).to_be_attached()
     page.reload()
-    expect(log_row(page, "setup 1")).to_be_visible()
+    group = group_row(page, "Setup")
+    expect(log_row(page, "row 1")).to_be_visible()
+    expect(log_row(page, "setup 1")).to_have_count(0)  # groups start collapsed
+    expect(group.get_by_role("button", name="Expand group")).to_have_attribute("aria-expanded", "false")
     expect(page.locator("#log .log-time").first).to_be_hidden()
     page.get_by_label("Timestamps").check()
     expect(page.locator("#log .log-time").first).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\.\d{3}$"))
     page.get_by_label("Wrap").check()
     expect(page.locator("#log")).to_have_class(re.compile(r"\blog-wrap\b"))
     page.get_by_label("Wrap").uncheck()
+    group.get_by_role("button", name="Expand group").click()
 
     first = row_seq(page, "setup 3")
     log_row(page, "setup 3").locator(".log-number").click()
@@ -198,16 +182,13 @@ def test_permalinks_groups_search_and_downloads(admin_page, project, superuser, 
     log_row(page, "setup 8").locator(".log-number").click(modifiers=["Shift"])
     expect(page).to_have_url(f"{permalink}#L{first}-L{first + 5}")
     expect(page.locator("#log .log-row.selected")).to_have_count(6)
-    page.reload()
+    page.reload()  # the group starts collapsed again; the permalink opens it
     selected = page.locator("#log .log-row.selected")
     expect(selected).to_have_count(6)
     expect(selected.first.locator(".log-text")).to_have_text("setup 3")
     expect(selected.first).to_be_in_viewport()
     screenshot(page, "permalink")
 
-    group = page.locator("#log .log-row.group-start").filter(
-        has=page.locator(".log-text", has_text=re.compile("^[▾▸]Setup$"))
-    )
     group.get_by_role("button", name="Collapse group").click()
     expect(log_row(page, "setup 1")).to_have_count(0)
     expect(log_row(page, "row 1")).to_be_visible()
@@ -351,11 +332,35 @@ ANSI_AND_GROUPS = """async () => {
   appendAnsi(holder, "\\x1b[31m<img src=x onerror=alert(1)>\\x1b[0m & done", [[1, 4]], 0);
   const outline = new GroupOutline();
   [[2, "group"], [5, "endgroup"], [7, "group"]].forEach(([seq, kind]) => outline.note(seq, kind));
-  outline.toggle(2);
-  outline.update(10);
+  outline.update(10); // before the outline search answers, group 7 may end anywhere: it shows open
   const collapsedOne = [outline.rowCount(10), outline.seqAt(2), outline.rowOf(6), outline.rowOf(4)];
-  outline.toggle(7);
+  outline.extent = "complete";
   outline.update(10);
+  const collapsedBoth = [outline.rowCount(10), outline.hidden];
+  outline.setFollowing(true); // the running job's open group shows its live lines
+  outline.update(10);
+  const following = outline.hidden.map((range) => [...range]);
+  outline.setFollowing(false); // and stays open when following stops
+  outline.update(12);
+  const stopped = outline.hidden.map((range) => [...range]);
+  const live = new GroupOutline();
+  live.extent = "complete";
+  live.note(1, "group");
+  live.setFollowing(true);
+  live.update(4);
+  const liveOpen = live.hidden.length;
+  live.note(5, "endgroup"); // ended while followed: it folds
+  live.update(6);
+  const liveEnded = live.hidden.map((range) => [...range]);
+  const revealed = new GroupOutline();
+  revealed.extent = "complete";
+  const nested = [[2, "group"], [3, "group"], [5, "endgroup"], [6, "endgroup"]];
+  nested.forEach(([seq, kind]) => revealed.note(seq, kind));
+  revealed.update(8);
+  const reveal = [revealed.reveal(4), revealed.reveal(4), (revealed.update(8), revealed.hidden.length)];
+  revealed.toggle(3);
+  revealed.update(8);
+  const toggled = [[...revealed.choices], revealed.hidden.map((range) => [...range])];
   return {
     reset: runs("\\x1b[1;31mA\\x1b[0mB\\x1b[Kc"),
     colours: runs("\\x1b[48;5;21mx\\x1b[49;100my\\x1b[38;2;300;0;0mz\\x1b[92;4mw\\x1b[24;39mv"),
@@ -363,7 +368,13 @@ ANSI_AND_GROUPS = """async () => {
     html: holder.innerHTML,
     images: holder.querySelectorAll("img").length,
     collapsedOne,
-    collapsedBoth: [outline.rowCount(10), outline.hidden],
+    collapsedBoth,
+    following,
+    stopped,
+    liveOpen,
+    liveEnded,
+    reveal,
+    toggled,
     markers: ["::group::Build it", "##[endgroup]", "::error file=a.py,line=3::bad", "  ##[warning]hm",
       "::set-output::x"].map((text) => parseMarker(text)),
   };
@@ -392,6 +403,12 @@ def test_ansi_rendering_and_group_rows(admin_page, screenshot):
     )
     assert found["collapsedOne"] == [7, 6, 2, 1]  # rows 3..5 hidden; line 4 shows as its group's row
     assert found["collapsedBoth"] == [4, [[3, 5], [8, 10]]]
+    assert found["following"] == [[3, 5]]
+    assert found["stopped"] == [[3, 5]]
+    assert found["liveOpen"] == 0
+    assert found["liveEnded"] == [[2, 5]]
+    assert found["reveal"] == [True, False, 0]  # both groups around line 4 open
+    assert found["toggled"] == [[[2, True], [3, False]], [[4, 5]]]
     assert found["markers"] == [
         {"kind": "group", "rest": "Build it"},
         {"kind": "endgroup", "rest": ""},

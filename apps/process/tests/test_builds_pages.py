@@ -172,9 +172,9 @@ class TestBuildPage:
         assert "<td>failure</td>" in job_section and "<td>2</td>" in job_section
         log = section(page, "log")
         api = "/api/v1/projects/acme/pipelines/release/builds/1/"
-        assert 'data-job="test.1" data-attempt="1" data-live="true"' in log
+        assert 'data-job="test.1" data-job-name="test (3.12)" data-attempt="1"' in log
+        assert f'data-live="true" data-api-build="{api}"' in log
         job_api = f"{api}jobs/test.1/"
-        assert f'data-lines-url="{job_api}logs/" data-search-url="{job_api}logs/search/"' in log
         assert f'href="{job_api}logs/download/?attempt=1"' in log
         assert f'href="{api}logs/download/?format=zip"' in log
         assert f'href="{api}logs/download/?format=tar.gz"' in log
