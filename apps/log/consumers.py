@@ -94,7 +94,8 @@ class BuildLogConsumer(AsyncJsonWebsocketConsumer):
             return
         if event["attempt"] > self.attempt:
             self.attempt, self.last_seq = event["attempt"], 0
-        lines = [line for line in event["lines"] if line["seq"] > self.last_seq]
+        last = self.last_seq
+        lines = [line_payload(row) for row in event["rows"] if row[0] > last]
         if lines:
             await self.send_lines(lines)
 

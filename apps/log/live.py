@@ -22,8 +22,6 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, transaction
 
-from apps.log.lines import line_payload
-
 logger = logging.getLogger(__name__)
 
 LIVE_BATCH_LINES = 1000
@@ -103,13 +101,12 @@ def send_soon(job: Callable, key=None) -> None:
 
 
 def log_batches(*, job_key: str, attempt: int, lines: list) -> list[dict]:
-    """`log.appended` messages of at most LIVE_BATCH_LINES lines each."""
-    payloads = [line_payload(line) for line in lines]
-    return [
-        {"type": "log.appended", "job": job_key, "attempt": attempt, "lines": payloads[start:end]}
-        for start in range(0, len(payloads), LIVE_BATCH_LINES)
-        for end in [start + LIVE_BATCH_LINES]
-    ]
+    """`log.appended` group messages of at most LIVE_BATCH_LINES lines each, as `rows`
+    ([seq, step, ts, stream, level, text]): each consumer shapes the lines its socket sends, so
+    a batch nobody watches costs nothing per line."""
+    head = {"type": "log.appended", "job": job_key, "attempt": attempt}
+    starts = range(0, len(lines), LIVE_BATCH_LINES)
+    return [{**head, "rows": lines[start:start + LIVE_BATCH_LINES]} for start in starts]
 
 
 def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, lines: list) -> None:
@@ -118,12 +115,7 @@ def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, lines: 
         return
 
     def publish(layer):
-        try:
-            messages = log_batches(job_key=job_key, attempt=attempt, lines=lines)
-        except Exception:  # noqa: BLE001 - see build_group_send
-            logger.warning("shaping log lines of build %s failed", build_id, exc_info=True)
-            return
-        for message in messages:
+        for message in log_batches(job_key=job_key, attempt=attempt, lines=lines):
             build_group_send(build_id, message, layer)
 
     transaction.on_commit(lambda: send_soon(publish))

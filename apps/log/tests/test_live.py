@@ -56,11 +56,9 @@ def test_a_stored_batch_is_published_once_committed(start):
         log_lines_append(job=job, attempt=1, lines=[{"seq": 2, "text": "again"}])
     message = received(channel, lambda message: message["type"] == "log.appended")
     assert (message["job"], message["attempt"]) == ("compile", 1)
-    assert [(line["seq"], line["level"], line["text"]) for line in message["lines"]] == [
-        (1, "error", "::error::1"),
-        (2, "error", "::error::2"),
-    ]
-    assert set(message["lines"][0]) == {"seq", "step", "ts", "stream", "level", "text"}
+    rows = [(row[0], row[4], row[5]) for row in message["rows"]]
+    assert rows == [(1, "error", "::error::1"), (2, "error", "::error::2")]
+    assert len(message["rows"][0]) == 6, "seq, step, ts, stream, level, text"
 
 
 def test_the_engine_publishes_build_changed_when_it_writes(start):
