@@ -49,7 +49,7 @@ CLAIM_WAIT_SECONDS = 25
 DEFAULT_HEARTBEAT_SECONDS = 5.0
 JOB_HEARTBEAT_SECONDS = 1.0
 PROGRESS_AFTER_SECONDS = 0.5
-LOG_BATCH_LINES = 2000
+LOG_BATCH_LINES = 5000
 LOG_BATCH_CHARS = 256 * 1024
 LOG_BATCH_INTERVAL = 0.2
 # One batch waits while one is in flight: more read-ahead adds latency, not throughput (the step
@@ -580,7 +580,12 @@ class CommandProcessor:
         self.reports = reports if reports is not None else []
         self._stop_token: str | None = None
 
+    def process_all(self, lines: list[str]) -> list[str]:
+        return [self.process(line) for line in lines]
+
     def process(self, line: str) -> str:
+        if self._stop_token is None and "::" not in line and "##[" not in line:
+            return line  # no workflow command: the common case, without a regex
         if self._stop_token is not None:
             if line.strip() == f"::{self._stop_token}::":
                 self._stop_token = None
@@ -781,10 +786,11 @@ class ProcessResult:
         return "succeeded" if self.exit_code == 0 else "failed"
 
 
-def run_process(argv: list[str], *, cwd: str, env: dict[str, str], on_line: Callable[[str], None],
+def run_process(argv: list[str], *, cwd: str, env: dict[str, str], on_lines: Callable[[list[str]], None],
                 cancel: threading.Event | None = None, timeout: float | None = None,
                 on_start: Callable[[ProcessGroup], None] | None = None) -> ProcessResult:
-    """Run argv in a new session, feed each output line (stdout and stderr merged) to on_line."""
+    """Run argv in a new session, feed its output lines (stdout and stderr merged) to on_lines, as
+    many as each read brings."""
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True)
     group = ProcessGroup(process)
@@ -793,7 +799,7 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], on_line: Call
     watchdog = Watchdog(group, cancel, timeout)
     watchdog.start()
     try:
-        pump_output(process, on_line)
+        pump_output(process, on_lines)
         process.wait()
     except BaseException:
         group.terminate()
@@ -803,7 +809,7 @@ def run_process(argv: list[str], *, cwd: str, env: dict[str, str], on_line: Call
     return ProcessResult(process.returncode, watchdog.reason)
 
 
-def pump_output(process: subprocess.Popen, on_line: Callable[[str], None]) -> None:
+def pump_output(process: subprocess.Popen, on_lines: Callable[[list[str]], None]) -> None:
     """Read until end of output, or until OUTPUT_DRAIN_SECONDS after the process exited
     (a background child may hold the pipe open)."""
     splitter = LineSplitter()
@@ -818,14 +824,14 @@ def pump_output(process: subprocess.Popen, on_line: Callable[[str], None]) -> No
                 chunk = os.read(descriptor, 65536)
                 if not chunk:
                     break
-                for line in splitter.feed(chunk):
-                    on_line(line)
+                if lines := splitter.feed(chunk):
+                    on_lines(lines)
             if process.poll() is not None:
                 exited_at = exited_at or time.monotonic()
                 if time.monotonic() - exited_at >= OUTPUT_DRAIN_SECONDS:
                     break
-    for line in splitter.flush():
-        on_line(line)
+    if lines := splitter.flush():
+        on_lines(lines)
     stream.close()
 
 
@@ -955,16 +961,26 @@ class LogShipper:
         return self
 
     def add(self, text: str, *, step: int | None = None, stream: str = "stdout") -> int:
-        with self._condition:
-            while self._pending_full() and not (self._aborted or self.rejected):
-                self._condition.wait(0.1)
-            self.last_seq += 1
-            self._pending.append({"seq": self.last_seq, "ts": utc_now(), "step": step, "text": text,
-                                  "stream": stream})
-            self._pending_chars += len(text)
-            if len(self._pending) >= self.batch_lines:
-                self._condition.notify_all()
-            return self.last_seq
+        return self.add_many([text], step=step, stream=stream)
+
+    def add_many(self, texts: list[str], *, step: int | None = None, stream: str = "stdout") -> int:
+        """Number and queue lines read together (one time stamp); blocks while the pending lines
+        are at their limit. Returns the last seq given."""
+        start = 0
+        while start < len(texts):
+            with self._condition:
+                while self._pending_full() and not (self._aborted or self.rejected):
+                    self._condition.wait(0.1)
+                piece = texts[start:start + max(self.max_pending_lines - len(self._pending), 1)]
+                stamp, first = utc_now(), self.last_seq + 1
+                self._pending += [{"seq": seq, "ts": stamp, "step": step, "text": text, "stream": stream}
+                                  for seq, text in enumerate(piece, first)]
+                self.last_seq += len(piece)
+                self._pending_chars += sum(map(len, piece))
+                if len(self._pending) >= self.batch_lines:
+                    self._condition.notify_all()
+            start += len(piece)
+        return self.last_seq
 
     def _pending_full(self) -> bool:
         return len(self._pending) >= self.max_pending_lines or self._pending_chars >= self.max_pending_chars
@@ -1225,11 +1241,13 @@ class StepExecutor:
     def __init__(self, *, paths: JobPaths, runner_name: str, masker: Masker,
                  write_line: Callable[[str, int | None, str], None], job_env: dict | None = None,
                  job_checkout: dict | None = None, cancel: threading.Event | None = None,
-                 upload_report: Callable[[str, str, bytes, int], dict] | None = None):
+                 upload_report: Callable[[str, str, bytes, int], dict] | None = None,
+                 write_lines: Callable[[list[str], int | None], None] | None = None):
         self.paths = paths
         self.upload_report = upload_report
         self.runner_name = runner_name
         self.write_line = write_line
+        self.write_lines = write_lines or self._write_each
         self.masker = masker
         self.job_env = string_env(job_env)
         self.job_checkout = job_checkout
@@ -1237,6 +1255,10 @@ class StepExecutor:
         self.exported_env: dict[str, str] = {}
         self.path_entries: list[str] = []
         self.groups: list[ProcessGroup] = []
+
+    def _write_each(self, lines: list[str], index: int | None) -> None:
+        for line in lines:
+            self.write_line(line, index, "stdout")
 
     def run(self, step: dict, *, timeout: float | None = None) -> StepResult:
         result = StepResult(int(step.get("index") or 0), int(step.get("attempt") or 1), utc_now())
@@ -1305,7 +1327,7 @@ class StepExecutor:
             self._announce(result.index, step, str(step.get("run") or ""), template)
             commands = CommandProcessor(self.masker, result.outputs, result.metrics, result.reports)
             outcome = self._run(shell_argv(template, script_path), cwd, env, result.index, timeout,
-                                lambda line: self.write_line(commands.process(line), result.index, "stdout"))
+                                lambda lines: self.write_lines(commands.process_all(lines), result.index))
             if not self._collect(files, result) and outcome.status == "succeeded":
                 outcome = ProcessResult(outcome.exit_code or 1)
             for kind, path in result.reports:
@@ -1352,16 +1374,16 @@ class StepExecutor:
                 argv = ["git", "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false",
                         "-c", "credential.helper=", *args]
                 return self._run(argv, self.paths.workspace, env, result.index, remaining,
-                                 lambda line: self.write_line(line, result.index, "stdout"))
+                                 lambda lines: self.write_lines(lines, result.index))
 
             return git_checkout(git, spec)
         finally:
             credentials.remove()
 
     def _run(self, argv: list[str], cwd: str, env: dict[str, str], index: int, timeout: float | None,
-             on_line: Callable[[str], None]) -> ProcessResult:
+             on_lines: Callable[[list[str]], None]) -> ProcessResult:
         try:
-            outcome = run_process(argv, cwd=cwd, env=env, on_line=on_line, cancel=self.cancel,
+            outcome = run_process(argv, cwd=cwd, env=env, on_lines=on_lines, cancel=self.cancel,
                                   timeout=timeout, on_start=self.groups.append)
         except OSError as exc:
             raise StepError(f"cannot start {argv[0]}: {exc.strerror or exc}") from None
@@ -1548,6 +1570,15 @@ class JobRunner:
         return {"os": runner_os(), "arch": runner_arch(), "name": self.runner_name,
                 "workspace": paths.workspace, "temp": paths.temp, "tool_cache": paths.tool_cache}
 
+    def write_lines(self, texts: list[str], step: int | None, stream: str = "stdout") -> None:
+        """Queue lines read together: at once when none needs splitting, else one by one."""
+        plain = all("\n" not in text and len(text) <= MAX_LINE_BYTES // 4 for text in texts)
+        if plain and self.shipper is not None:
+            self.shipper.add_many(texts, step=step, stream=stream)
+            return
+        for text in texts:
+            self.write_line(text, step, stream)
+
     def write_line(self, text: str, step: int | None, stream: str = "stdout") -> None:
         """Queue a line; the shipper masks secrets batch by batch, before a line is sent or spooled."""
         if self.shipper is None:
@@ -1568,7 +1599,8 @@ class JobRunner:
                                   on_rejected=self._on_rejected, mask_texts=self.masker.mask_texts,
                                   **self.shipper_options).start()
         self.executor = StepExecutor(paths=self.paths, runner_name=self.runner_name,
-                                     write_line=self.write_line, masker=self.masker, job_env=job.get("env"),
+                                     write_line=self.write_line, write_lines=self.write_lines,
+                                     masker=self.masker, job_env=job.get("env"),
                                      job_checkout=job.get("checkout"), cancel=self.cancel_event,
                                      upload_report=getattr(self.api, "upload_report", None))
 

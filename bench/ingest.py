@@ -7,12 +7,13 @@ One job's step prints --lines short lines as fast as it can; the agent reads the
   `ts`) to the moment the server has stored every line (polled every 5 ms);
 - the same step writing its lines to a local file, timed in this process (the raw baseline), and
   the ratio;
-- CPU seconds used by the server, the agent and PostgreSQL over the run.
+- CPU seconds used by the server, the agent (without the step) and PostgreSQL over the run.
 
     .venv/bin/python bench/ingest.py [--lines 1000000] [--server-workers 1] [--database devops_ingest_bench]
+                                     [--redis-db 10]
 
 It needs PostgreSQL and Redis on loopback (as `.ci/run` starts them); its database and Redis
-database 14 are emptied first.
+database are emptied first.
 """
 
 import argparse
@@ -91,8 +92,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--server-workers", type=int, default=1)
     parser.add_argument("--database", default="devops_ingest_bench")
+    parser.add_argument("--redis-db", type=int, default=10)
     args = parser.parse_args()
-    configure(database=args.database, var_dir=f"/tmp/{args.database}")
+    configure(database=args.database, redis_db=args.redis_db, var_dir=f"/tmp/{args.database}")
     reset_services()
 
     import django
@@ -118,13 +120,14 @@ def main() -> None:
         warm = build_start(pipeline=pipeline_create(project=project, user=user, name="warm",
                                                     yaml=printing_pipeline(1000)), user=user)
         wait_finished([warm], timeout=120)
-        pids = [server.pid, *(child for child in children(server.pid)), agents[0].pid]
-        cpu_before, pg_before = cpu_seconds(pids), cpu_seconds(postgres_pids())
+        parts = {"server": [server.pid, *children(server.pid)], "agent": [agents[0].pid],
+                 "PostgreSQL": postgres_pids()}
+        before = {name: cpu_seconds(pids) for name, pids in parts.items()}
         build = build_start(pipeline=pipeline, user=user)
         job = build.jobs.get()
         first_seq, read_at = first_printed_line(job)
         stored_at = wait_stored(job, first_seq + args.lines - 1)
-        cpu_used, pg_used = cpu_seconds(pids) - cpu_before, cpu_seconds(postgres_pids()) - pg_before
+        used = {name: cpu_seconds(pids) - before[name] for name, pids in parts.items()}
         wait_finished([build], timeout=120)
         elapsed, baseline = stored_at - read_at, file_baseline(args.lines)
         total = log_total_lines(job=job, attempt=1)
@@ -133,7 +136,7 @@ def main() -> None:
         print(f"end to end (agent read -> stored): {rate:>10,.0f} lines/s  ({elapsed:.2f} s)")
         print(f"the step writing to a local file:  {raw:>10,.0f} lines/s  ({baseline:.2f} s)", end="")
         print(f"  ratio {rate / raw:.3f}")
-        print(f"CPU while ingesting: server and agent {cpu_used:.1f} s, PostgreSQL {pg_used:.1f} s")
+        print("CPU seconds while ingesting:", ", ".join(f"{name} {cpu:.1f}" for name, cpu in used.items()))
     finally:
         for process in [*agents, worker, server]:
             stop(process)

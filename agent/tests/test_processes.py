@@ -66,7 +66,7 @@ def test_run_process_merges_streams_and_splits_long_lines(tmp_path):
     lines = []
     script = "import sys\nprint('out')\nprint('err', file=sys.stderr)\nprint('x' * 40000)\nsys.exit(3)"
     result = agent.run_process([agent.sys.executable, "-c", script], cwd=str(tmp_path), env=dict(os.environ),
-                               on_line=lines.append)
+                               on_lines=lines.extend)
     assert (result.exit_code, result.stopped, result.status) == (3, None, "failed")
     assert "out" in lines and "err" in lines
     long_parts = [line for line in lines if line.startswith("x")]
@@ -75,7 +75,7 @@ def test_run_process_merges_streams_and_splits_long_lines(tmp_path):
 
 def test_process_output_without_final_newline_is_kept(tmp_path):
     lines = []
-    agent.run_process(["printf", "a\\r\\nb"], cwd=str(tmp_path), env=dict(os.environ), on_line=lines.append)
+    agent.run_process(["printf", "a\\r\\nb"], cwd=str(tmp_path), env=dict(os.environ), on_lines=lines.extend)
     assert lines == ["a", "b"]
 
 

@@ -11,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from apps.core.errors import NotFound, PermissionDenied
 from apps.log.access import build_for_live, job_for_live
+from apps.log.chunks import chunk_decode
 from apps.log.lines import line_payload
 from apps.log.live import LIVE_BATCH_LINES, build_group_name
 from apps.log.selectors import log_lines_page
@@ -95,9 +96,10 @@ class BuildLogConsumer(AsyncJsonWebsocketConsumer):
         if event["attempt"] > self.attempt:
             self.attempt, self.last_seq = event["attempt"], 0
         last = self.last_seq
-        lines = [line_payload(row) for row in event["rows"] if row[0] > last]
-        if lines:
-            await self.send_lines(lines)
+        chunk = chunk_decode(event["first_seq"], event["line_count"], event["text"], event["meta"])
+        lines = [line_payload(line) for line in chunk if line.seq > last]
+        for start in range(0, len(lines), LIVE_BATCH_LINES):
+            await self.send_lines(lines[start:start + LIVE_BATCH_LINES])
 
     async def build_changed(self, event):
         await self.send_json(event)

@@ -113,52 +113,6 @@ def parse_lines(lines: list[dict], mask: list[str]) -> list[Line]:
     return [parsed[seq] for seq in sorted(parsed)]
 
 
-def expand_runs(flat, count: int, what: str) -> list:
-    """A column given as [value, count, value, count, ...] as `count` values."""
-    if type(flat) is not list or len(flat) % 2:
-        raise ValueError(f"'{what}' must be a list of value, count pairs")
-    counts = flat[1::2]
-    if not all(type(times) is int and times > 0 for times in counts):
-        raise ValueError(f"'{what}' counts must be positive integers")
-    if sum(counts) != count:
-        raise ValueError(f"'{what}' covers {sum(counts)} lines, 'texts' has {count}")
-    values: list = []
-    for index in range(0, len(flat), 2):
-        values += [flat[index]] * flat[index + 1]
-    return values
-
-
-def column_runs(columns: dict, name: str, count: int, clean) -> list:
-    """The column `name` cleaned value by value (each run's value once), as `count` values."""
-    flat = columns.get(name)
-    if flat is None:
-        return [clean(None)] * count
-    if type(flat) is not list:
-        raise ValueError(f"'{name}' must be a list of value, count pairs")
-    cleaned = [clean(value) if index % 2 == 0 else value for index, value in enumerate(flat)]
-    return expand_runs(cleaned, count, name)
-
-
-def parse_columns(columns: dict) -> list[Line]:
-    """A batch in the agent's column form as Lines: `first_seq`, `texts`, and `ts`, `step`,
-    `stream` as runs of [value, count] (docs/agent-protocol.md). Raises ValueError when malformed."""
-    first, texts = columns.get("first_seq"), columns.get("texts")
-    if type(first) is not int or first < 1:
-        raise ValueError("'first_seq' must be a positive integer")
-    if type(texts) is not list or not all(type(text) is str for text in texts):
-        raise ValueError("'texts' must be a list of strings")
-    count, now = len(texts), iso(datetime.now(UTC))
-    stamps = column_runs(columns, "ts", count, lambda value: (type(value) is str and stored_ts(value)) or now)
-    steps = column_runs(columns, "step", count, lambda value: value if type(value) is int else None)
-    streams = column_runs(columns, "stream", count, lambda value: str(value or "stdout")[:STREAM_CHARS])
-    texts = [
-        clean_text(text, ()) if len(text) > MAX_LINE_CHARS or "\x00" in text or "\n" in text else text
-        for text in texts
-    ]
-    levels = [line_level(text) if text[:1] in LEVEL_MARKER_STARTS else "" for text in texts]
-    return list(map(Line, range(first, first + count), steps, stamps, streams, levels, texts))
-
-
 def budget_marker_text(*, dropped: int, budget: int) -> str:
     return (
         f"##[warning]{dropped} lines dropped: this job printed more than its budget of {budget} lines; "

@@ -100,22 +100,14 @@ def send_soon(job: Callable, key=None) -> None:
         sender.submit(job, layer, key)
 
 
-def log_batches(*, job_key: str, attempt: int, lines: list) -> list[dict]:
-    """`log.appended` group messages of at most LIVE_BATCH_LINES lines each, as `rows`
-    ([seq, step, ts, stream, level, text]): each consumer shapes the lines its socket sends, so
-    a batch nobody watches costs nothing per line."""
-    head = {"type": "log.appended", "job": job_key, "attempt": attempt}
-    starts = range(0, len(lines), LIVE_BATCH_LINES)
-    return [{**head, "rows": lines[start:start + LIVE_BATCH_LINES]} for start in starts]
-
-
-def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, lines: list) -> None:
-    """Publish stored lines to the build's group once the current transaction commits."""
-    if not lines:
+def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, chunk) -> None:
+    """Publish stored lines, a chunk (apps/log/chunks.py) as it is stored, to the build's group
+    once the current transaction commits; each consumer decodes the lines its socket sends, so a
+    batch nobody watches costs nothing per line."""
+    if chunk is None:
         return
-
-    def publish(layer):
-        for message in log_batches(job_key=job_key, attempt=attempt, lines=lines):
-            build_group_send(build_id, message, layer)
-
-    transaction.on_commit(lambda: send_soon(publish))
+    message = {
+        "type": "log.appended", "job": job_key, "attempt": attempt, "first_seq": chunk.first_seq,
+        "line_count": chunk.line_count, "text": chunk.text, "meta": chunk.meta,
+    }
+    transaction.on_commit(lambda: send_soon(lambda layer: build_group_send(build_id, message, layer)))

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import transaction
 
-from apps.log.chunks import chunk_encode, chunk_seq_list
-from apps.log.lines import Line, budget_marker, parse_columns, parse_lines
+from apps.log.chunks import Chunk, chunk_decode, chunk_encode, chunk_from_columns, chunk_seq_list
+from apps.log.lines import Line, budget_marker, parse_lines
 from apps.log.live import log_appended_on_commit
 from apps.log.models import LogChunk, LogCursor
 
@@ -26,11 +26,8 @@ def line_budget() -> int:
     return max(int(settings.DEVOPS_LOG_LINE_BUDGET), MIN_BUDGET)
 
 
-def chunk_insert(*, job_id: int, attempt: int, lines: list[Line]) -> None:
-    """Store lines known not to exist yet, in ascending seq order, as one chunk."""
-    if not lines:
-        return
-    chunk = chunk_encode(lines)
+def chunk_insert(*, job_id: int, attempt: int, chunk: Chunk) -> None:
+    """Store a chunk of lines known not to exist yet."""
     LogChunk.objects.create(
         job_id=job_id,
         attempt=attempt,
@@ -103,36 +100,64 @@ def budget_apply(*, job, attempt: int, cursor: LogCursor, low: int, high: int) -
 
 def log_lines_append(*, job, attempt: int, lines: list[dict], mask: list[str] = ()) -> int:
     """Store a batch of line objects and return the highest sequence number stored without a gap."""
-    return log_batch_store(job=job, attempt=attempt, batch=parse_lines(lines, list(mask)))
+    batch = parse_lines(lines, list(mask))
+    return log_chunk_store(job=job, attempt=attempt, chunk=chunk_encode(batch) if batch else None)
 
 
 def log_columns_append(*, job, attempt: int, columns: dict) -> int:
     """Store a batch in the agent's column form (docs/agent-protocol.md); a malformed one raises
     ValueError saying why."""
-    return log_batch_store(job=job, attempt=attempt, batch=parse_columns(columns))
+    return log_chunk_store(job=job, attempt=attempt, chunk=chunk_from_columns(columns))
 
 
-def log_batch_store(*, job, attempt: int, batch: list[Line]) -> int:
-    """Store parsed lines (ascending, one per seq) and return the highest seq stored without a gap."""
+def next_in_order(cursor: LogCursor, chunk: Chunk, low: int) -> bool:
+    """Whether the chunk holds just the lines that come next, none of them dropped: then it is
+    stored as it came (the common case), with no line looked at."""
+    return (
+        not low and chunk.consecutive and chunk.first_seq == cursor.max_seq + 1
+        and cursor.stored_through == cursor.max_seq
+    )
+
+
+def log_chunk_store(*, job, attempt: int, chunk: Chunk | None) -> int:
+    """Store a parsed batch and return the highest seq stored without a gap."""
     with transaction.atomic():
         cursor = cursor_lock(job=job, attempt=attempt)
-        if cursor.archived or not batch:
+        if cursor.archived or chunk is None:
             return cursor.stored_through
-        top = max(cursor.max_seq, batch[-1].seq)
+        top = max(cursor.max_seq, chunk.last_seq)
         low, high = dropped_range(cursor, top)
-        known = set()
-        if batch[0].seq <= cursor.max_seq:  # a resend: some of it may be stored
-            known = set(stored_seqs(job=job, attempt=attempt, first=batch[0].seq, last=cursor.max_seq))
-        fresh = [line for line in batch if line.seq not in known and not in_range(line.seq, low, high)]
-        marker = budget_apply(job=job, attempt=attempt, cursor=cursor, low=low, high=high)
-        chunk_insert(job_id=job.id, attempt=attempt, lines=fresh)
-        if cursor.stored_through == cursor.max_seq:
-            seqs = [line.seq for line in batch]
+        if next_in_order(cursor, chunk, low):
+            fresh, cursor.stored_through = chunk, chunk.last_seq
         else:
-            seqs = stored_seqs(job=job, attempt=attempt, first=cursor.stored_through + 1, last=top)
-        cursor.stored_through = advance(cursor.stored_through, seqs, low, high)
+            fresh = fresh_chunk(job=job, attempt=attempt, cursor=cursor, chunk=chunk, low=low, high=high)
+        marker = budget_apply(job=job, attempt=attempt, cursor=cursor, low=low, high=high)
+        if fresh is not None:
+            chunk_insert(job_id=job.id, attempt=attempt, chunk=fresh)
         cursor.max_seq = top
         cursor.save(update_fields=CURSOR_FIELDS)
-        published = sorted(fresh + marker, key=lambda line: line.seq)
-        log_appended_on_commit(build_id=job.build_id, job_key=job.key, attempt=attempt, lines=published)
+        published = with_marker(fresh, marker) if marker else fresh
+        log_appended_on_commit(build_id=job.build_id, job_key=job.key, attempt=attempt, chunk=published)
     return cursor.stored_through
+
+
+def with_marker(chunk: Chunk | None, marker: list[Line]) -> Chunk:
+    lines = chunk_decode(chunk.first_seq, chunk.line_count, chunk.text, chunk.meta) if chunk else []
+    return chunk_encode(sorted(lines + marker, key=lambda line: line.seq))
+
+
+def fresh_chunk(*, job, attempt: int, cursor: LogCursor, chunk: Chunk, low: int, high: int) -> Chunk | None:
+    """The lines of a resent, gapped or over-budget batch that are neither stored nor dropped,
+    and the cursor's `stored_through` moved on past them."""
+    batch = chunk_decode(chunk.first_seq, chunk.line_count, chunk.text, chunk.meta)
+    known = set()
+    if chunk.first_seq <= cursor.max_seq:  # a resend: some of it may be stored
+        known = set(stored_seqs(job=job, attempt=attempt, first=chunk.first_seq, last=cursor.max_seq))
+    fresh = [line for line in batch if line.seq not in known and not in_range(line.seq, low, high)]
+    if cursor.stored_through == cursor.max_seq:
+        seqs = [line.seq for line in batch]
+    else:
+        stored = stored_seqs(job=job, attempt=attempt, first=cursor.stored_through + 1, last=cursor.max_seq)
+        seqs = sorted({*stored, *(line.seq for line in fresh)})
+    cursor.stored_through = advance(cursor.stored_through, seqs, low, high)
+    return chunk_encode(fresh) if fresh else None

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
+from apps.log.chunks import chunk_decode
 from apps.log.live import BackgroundSender, build_group_name, build_group_send
 from apps.log.services import log_lines_append
 from apps.log.testing import stored_log_texts
@@ -56,9 +57,9 @@ def test_a_stored_batch_is_published_once_committed(start):
         log_lines_append(job=job, attempt=1, lines=[{"seq": 2, "text": "again"}])
     message = received(channel, lambda message: message["type"] == "log.appended")
     assert (message["job"], message["attempt"]) == ("compile", 1)
-    rows = [(row[0], row[4], row[5]) for row in message["rows"]]
-    assert rows == [(1, "error", "::error::1"), (2, "error", "::error::2")]
-    assert len(message["rows"][0]) == 6, "seq, step, ts, stream, level, text"
+    lines = chunk_decode(message["first_seq"], message["line_count"], message["text"], message["meta"])
+    expected = [(1, "error", "::error::1"), (2, "error", "::error::2")]
+    assert [(line.seq, line.level, line.text) for line in lines] == expected
 
 
 def test_the_engine_publishes_build_changed_when_it_writes(start):
