@@ -152,6 +152,7 @@ async def claim(request):
             payload = await attempt(agent)
             if payload is not None:
                 return JsonResponse({"job": payload})
+            waiter.pass_on()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return HttpResponse(status=204)
