@@ -19,6 +19,7 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import Build, JobRun
 from apps.process.services.builds import job_reset
 from apps.process.services.events import emit_build_advance
+from apps.process.services.jobs import job_claim_payload
 from apps.process.services.live import build_changed_on_commit
 from apps.process.services.plan_cache import build_with_plan
 from apps.process.services.stage_checks import overdue_build_ids
@@ -56,7 +57,7 @@ def job_claim(*, agent: Agent) -> JobRun | None:
     labels = set(agent.labels)
     pools = agent_pool_names(agent)
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if running_job_count(agent) >= agent.slots:
             return None
         for job in queued_jobs_for(agent)[:CLAIM_WINDOW]:
@@ -69,6 +70,14 @@ def job_claim(*, agent: Agent) -> JobRun | None:
                 build_changed_on_commit(job.build_id)
                 return job
     return None
+
+
+def job_claim_answer(*, agent: Agent) -> dict | None:
+    """Claim a job and describe it to the agent in one transaction (a claim the agent cannot be
+    told about is not kept), or None."""
+    with transaction.atomic():
+        job = job_claim(agent=agent)
+        return job_claim_payload(job) if job is not None else None
 
 
 def jobs_heartbeat(*, agent: Agent, running_job_ids: list) -> list[str]:
