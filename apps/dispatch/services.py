@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 
 from apps.environment.models import Agent
@@ -75,6 +75,7 @@ def job_claim(*, agent: Agent) -> JobRun | None:
 def job_claim_answer(*, agent: Agent) -> dict | None:
     """Claim a job and describe it to the agent in one transaction (a claim the agent cannot be
     told about is not kept), or None."""
+    prefetch_related_objects([agent], "node_groups")  # its pools, and the env of a job it claims
     with transaction.atomic():
         job = job_claim(agent=agent)
         return job_claim_payload(job) if job is not None else None
