@@ -262,6 +262,12 @@ def job_step_progress(*, agent, job_id, completed, running: dict | None) -> dict
         return {"cancel": job.cancel_requested}
 
 
+def steps_left_open(plan_job: dict, steps: list) -> bool:
+    """Whether a step of the job is still pending or running (the job's end closes it)."""
+    finished = {step.index for step in steps if step.status in TERMINAL_STATUSES}
+    return any(plan_step["index"] not in finished for plan_step in plan_job.get("steps") or [])
+
+
 def job_finish(
     *, agent, job_id, status: str, error: str | None, lines: list[dict] = (), completed=None, runner=None
 ) -> dict:
@@ -280,9 +286,10 @@ def job_finish(
         final, reason = engine.job_status_from_steps(plan_job, steps, contexts, job.cancel_requested)
         if not steps and status in STEP_STATUSES and status != Status.SUCCEEDED:
             final, reason = status, error or f"the agent reported {status}"
-        StepRun.objects.filter(
-            job=job, job_attempt=job.attempt, status__in=[Status.PENDING, Status.RUNNING]
-        ).update(status=Status.CANCELED if final == Status.CANCELED else Status.SKIPPED)
+        if steps_left_open(plan_job, steps):
+            StepRun.objects.filter(
+                job=job, job_attempt=job.attempt, status__in=[Status.PENDING, Status.RUNNING]
+            ).update(status=Status.CANCELED if final == Status.CANCELED else Status.SKIPPED)
         JobRun.objects.filter(id=job.id).update(
             status=final,
             reason=reason or (error or ""),
