@@ -363,10 +363,11 @@ class JobApi:
         return self.client.call("POST", self.path + "reports", body, attempts=REPORT_UPLOAD_ATTEMPTS)[1]
 
     def finish(self, status: str, error: str | None, lines: list[dict] | None = None,
-               completed: list[dict] | None = None) -> dict:
+               completed: list[dict] | None = None, runner: dict | None = None) -> dict:
         """End the job; `lines` are its last log lines and `completed` the reports of its last
-        steps (handed out with `last`), stored by the same call."""
-        body = {"status": status, "error": error, "lines": lines or [], "completed": completed or None}
+        steps (handed out with `last`), stored by the same call, with the `runner` they ran on."""
+        body = {"status": status, "error": error, "lines": lines or [], "completed": completed or None,
+                "runner": runner}
         return self.client.call("POST", self.path + "finish", body)[1]
 
 
@@ -1608,9 +1609,13 @@ class JobRunner:
         assert self.executor is not None
         completed: list[dict] = []
         worst, stop_reported = "succeeded", False
+        offered = self.job.get("next")  # the first step, handed out with the claim (protocol 1.3)
         while True:
             self._check_rejected()
-            answer = self.api.next_step(self.runner_info(), completed)
+            if isinstance(offered, dict):
+                answer, offered = offered, None
+            else:
+                answer = self.api.next_step(self.runner_info(), completed)
             self._check_rejected()
             if answer.get("cancel"):
                 self._stop("canceled")
@@ -1715,7 +1720,7 @@ class JobRunner:
         if self.shipper.rejected is not None:
             return self._abandon(self.shipper.rejected)
         try:
-            answer = self.api.finish(status, error, lines, self.final_reports)
+            answer = self.api.finish(status, error, lines, self.final_reports, runner=self.runner_info())
             if lines and not isinstance(answer.get("stored_through"), int):
                 answer = self.api.send_logs(lines)  # a server older than protocol 1.1
             self.shipper.acknowledge(answer.get("stored_through") or 0)

@@ -46,7 +46,8 @@ class ScriptedJobApi:
         self.lines.extend(lines)
         return {"stored_through": self.lines[-1]["seq"], "cancel": self.cancel_in_logs}
 
-    def finish(self, status, error, lines=None, completed=None):
+    def finish(self, status, error, lines=None, completed=None, runner=None):
+        self.finish_runner = runner
         self.lines.extend(lines or [])
         self.completed.extend(completed or [])
         self.finished = (status, error)
@@ -95,6 +96,21 @@ def test_a_job_runs_its_steps_in_order_and_finishes_after_every_line_is_stored(t
     assert workspace == str(tmp_path / "work" / "acme" / "demo" / "test.0") and os.path.isdir(workspace)
     assert api.runners[0]["name"] == "build-01" and api.runners[0]["os"] == agent.runner_os()
     assert not os.path.exists(runner.paths.state)
+
+
+def test_a_first_step_handed_out_with_the_claim_runs_without_asking(tmp_path):
+    api = ScriptedJobApi([run_step(1, "echo second")])
+    first = {"step": run_step(0, "echo first"), "then": []}
+    runner = runner_for(api, tmp_path, next=first)
+    assert runner.run() == "succeeded"
+    assert [step["index"] for step in api.completed] == [0, 1]  # step 0 reported by the first call
+    assert len(api.runners) == 2 and "first" in api.texts() and "second" in api.texts()
+
+    api = ScriptedJobApi([])
+    runner = runner_for(api, tmp_path, next={"step": run_step(0, "echo only", last=True), "then": []})
+    assert runner.run() == "succeeded"
+    assert api.runners == [] and [step["index"] for step in api.completed] == [0]
+    assert api.finish_runner["workspace"] == str(tmp_path / "work" / "acme" / "demo" / "test.0")
 
 
 def test_a_cancel_in_the_logs_answer_stops_the_running_step(tmp_path):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.utils import timezone
 
 from apps.environment.models import Agent
@@ -19,6 +19,7 @@ from apps.process.choices import TERMINAL_STATUSES, Status
 from apps.process.models import Build, JobRun
 from apps.process.services.builds import job_reset
 from apps.process.services.events import emit_build_advance
+from apps.process.services.jobs import job_claim_payload
 from apps.process.services.live import build_changed_on_commit
 from apps.process.services.plan_cache import build_with_plan
 from apps.process.services.stage_checks import overdue_build_ids
@@ -30,8 +31,13 @@ def lease_duration() -> timedelta:
     return timedelta(seconds=settings.DEVOPS_LEASE_SECONDS)
 
 
+def fits(job_labels: list[str], job_pool: str, labels: set[str], pools: set[str]) -> bool:
+    """Whether an agent with `labels` and node groups `pools` may run a job with these needs."""
+    return set(job_labels) <= labels and (not job_pool or job_pool in pools)
+
+
 def job_fits(job: JobRun, labels: set[str], pools: set[str]) -> bool:
-    return set(job.labels) <= labels and (not job.pool or job.pool in pools)
+    return fits(job.labels, job.pool, labels, pools)
 
 
 def running_job_count(agent: Agent) -> int:
@@ -39,14 +45,26 @@ def running_job_count(agent: Agent) -> int:
 
 
 def queued_jobs_for(agent: Agent):
-    jobs = JobRun.objects.filter(status=Status.QUEUED).select_related("build__pipeline__project")
-    jobs = jobs.defer("build__plan")
+    jobs = JobRun.objects.filter(status=Status.QUEUED)
     if agent.project_id is not None:
         jobs = jobs.filter(build__pipeline__project_id=agent.project_id)
-    jobs = jobs.order_by("queued_at", "id")
+    return jobs.order_by("queued_at", "id")
+
+
+def fitting_job_ids(agent: Agent, labels: set[str], pools: set[str]) -> list[int]:
+    """The queued jobs the agent may run, oldest first, among the CLAIM_WINDOW oldest it may see;
+    read without a lock (a claim locks only the one it takes)."""
+    window = queued_jobs_for(agent).values_list("id", "labels", "pool")[:CLAIM_WINDOW]
+    return [job_id for job_id, job_labels, pool in window if fits(job_labels, pool, labels, pools)]
+
+
+def queued_job_locked(job_id: int) -> JobRun | None:
+    """The job, locked, while it is still queued and no other claim holds it; else None."""
+    jobs = JobRun.objects.filter(id=job_id, status=Status.QUEUED).select_related("build__pipeline__project")
+    jobs = jobs.defer("build__plan")
     if connection.features.has_select_for_update_skip_locked:
         jobs = jobs.select_for_update(skip_locked=True, of=("self",))
-    return jobs
+    return jobs.first()
 
 
 def job_claim(*, agent: Agent) -> JobRun | None:
@@ -56,19 +74,30 @@ def job_claim(*, agent: Agent) -> JobRun | None:
     labels = set(agent.labels)
     pools = agent_pool_names(agent)
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if running_job_count(agent) >= agent.slots:
             return None
-        for job in queued_jobs_for(agent)[:CLAIM_WINDOW]:
-            if job_fits(job, labels, pools):
-                job.status = Status.RUNNING
-                job.agent = agent
-                job.started_at = now
-                job.lease_expires_at = now + lease_duration()
-                job.save(update_fields=["status", "agent", "started_at", "lease_expires_at"])
-                build_changed_on_commit(job.build_id)
-                return job
+        for job_id in fitting_job_ids(agent, labels, pools):
+            job = queued_job_locked(job_id)
+            if job is None:
+                continue
+            job.status = Status.RUNNING
+            job.agent = agent
+            job.started_at = now
+            job.lease_expires_at = now + lease_duration()
+            job.save(update_fields=["status", "agent", "started_at", "lease_expires_at"])
+            build_changed_on_commit(job.build_id)
+            return job
     return None
+
+
+def job_claim_answer(*, agent: Agent) -> dict | None:
+    """Claim a job and describe it to the agent in one transaction (a claim the agent cannot be
+    told about is not kept), or None."""
+    prefetch_related_objects([agent], "node_groups")  # its pools, and the env of a job it claims
+    with transaction.atomic():
+        job = job_claim(agent=agent)
+        return job_claim_payload(job) if job is not None else None
 
 
 def jobs_heartbeat(*, agent: Agent, running_job_ids: list) -> list[str]:

@@ -41,7 +41,7 @@ def agent_get_for_user(user, project_slug: str, agent_id) -> Agent:
 def agent_job_environment(agent: Agent) -> dict[str, str]:
     """The variables of the agent's node groups, merged in name order (a later group wins a clash)."""
     env: dict[str, str] = {}
-    for group in agent.node_groups.order_by("name"):
+    for group in sorted(agent.node_groups.all(), key=lambda group: group.name):
         env.update(group.env)
     return env
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.api.exceptions import error_status
 from apps.core.errors import ApplicationError
-from apps.dispatch.services import job_claim, jobs_heartbeat
+from apps.dispatch.services import job_claim_answer, jobs_heartbeat
 from apps.dispatch.wakeup import JobsQueuedWaiter
 from apps.environment.agent_package import agent_package
 from apps.environment.services import agent_authenticate, agent_record_heartbeat
@@ -125,12 +125,8 @@ def finish(request, agent, body, job_id):
         error=body.get("error"),
         lines=log_lines(body, required=False),
         completed=body.get("completed"),
+        runner=body.get("runner"),
     )
-
-
-def claim_once(agent) -> dict | None:
-    job = job_claim(agent=agent)
-    return jobs.job_claim_payload(job) if job is not None else None
 
 
 @csrf_exempt
@@ -149,13 +145,14 @@ async def claim(request):
         wait = min(float(read_json(request).get("wait_seconds", 25)), MAX_WAIT_SECONDS)
     except (ValueError, TypeError) as error:
         return error_response(400, "bad_request", str(error))
-    attempt = sync_to_async(claim_once, thread_sensitive=False)
+    attempt = sync_to_async(job_claim_answer, thread_sensitive=False)
     async with JobsQueuedWaiter() as waiter:
         deadline = time.monotonic() + wait
         while True:
-            payload = await attempt(agent)
+            payload = await attempt(agent=agent)
             if payload is not None:
                 return JsonResponse({"job": payload})
+            waiter.pass_on()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return HttpResponse(status=204)

@@ -1,5 +1,6 @@
-"""The job calls of the agent protocol (1.1) in process: steps handed out ahead with `then`, their
-progress, and a job ended by one `finish` carrying its last step reports and log lines."""
+"""The job calls of the agent protocol (1.1 and 1.3) in process: steps handed out ahead with `then`,
+their progress, the first step handed out with the claim, and a job ended by one `finish` carrying
+its last step reports, log lines and runner."""
 
 import json
 
@@ -27,9 +28,14 @@ jobs:
 
 
 @pytest.fixture
-def call(client):
+def yaml():
+    return PLAIN_STEPS
+
+
+@pytest.fixture
+def call(client, yaml):
     project, users = make_team()
-    pipeline = pipeline_create(project=project, user=users["owner"], name="plain", yaml=PLAIN_STEPS)
+    pipeline = pipeline_create(project=project, user=users["owner"], name="plain", yaml=yaml)
     build_advance(build_start(pipeline=pipeline, user=users["owner"]).id)
     agent, secret = agent_create(
         project=project, user=users["owner"], name="a", labels=["self-hosted"], slots=1
@@ -87,3 +93,30 @@ def test_a_failed_last_report_fails_the_job(call):
     job = JobRun.objects.get(id=job_id)
     assert job.status == "failed"
     assert step_statuses(job) == ["succeeded", "failed", "skipped"]
+
+
+def test_the_claim_hands_out_a_plain_first_step_and_finish_records_the_runner(call):
+    job = call("claim", {"wait_seconds": 0})["job"]
+    first = job["next"]
+    assert (first["step"]["index"], first["step"]["run"]) == (0, "echo one")
+    assert [step["index"] for step in first["then"]] == [1, 2]
+    assert step_statuses(JobRun.objects.get(id=job["id"])) == ["running", "pending", "pending"]
+    assert call(f"jobs/{job['id']}/steps/next", {"runner": {}, "completed": None}) == first  # an older agent
+
+    runner = {"os": "Linux", "workspace": "/work/acme/plain/build"}
+    finish = {"status": "succeeded", "error": None, "completed": [report(0), report(1), report(2)]}
+    call(f"jobs/{job['id']}/finish", {**finish, "runner": runner})
+    finished = JobRun.objects.get(id=job["id"])
+    assert finished.status == "succeeded" and finished.runner == runner
+
+
+@pytest.mark.parametrize("yaml", [
+    PLAIN_STEPS.replace("echo one", "echo ${{ runner.workspace }}"),
+    PLAIN_STEPS.replace("    steps:", "    env:\n      W: ${{ github.workspace }}\n    steps:"),
+    PLAIN_STEPS.replace("      - run: echo one", "      - if: always()\n        run: echo one"),
+])
+def test_a_first_step_that_may_depend_on_the_runner_waits_for_steps_next(call):
+    job = call("claim", {"wait_seconds": 0})["job"]
+    assert "next" not in job
+    assert step_statuses(JobRun.objects.get(id=job["id"])) == ["pending"] * 3
+    assert call(f"jobs/{job['id']}/steps/next", {"runner": {}, "completed": None})["step"]["index"] == 0

@@ -34,6 +34,7 @@ from .steps import (
     SkipStep,
     StepDecision,
     decide_next_step,
+    first_step_offered,
     job_status_from_steps,
     lookahead_steps,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "build_result",
     "decide_build",
     "decide_next_step",
+    "first_step_offered",
     "initial_build_state",
     "job_contexts",
     "job_outputs",

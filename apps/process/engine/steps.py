@@ -18,6 +18,11 @@ The job ends canceled when its cancel was requested or a step was canceled, else
 (`timed_out` if that first failing step timed out) when a step failed without
 continue-on-error, else `succeeded`.
 
+`first_step_offered(plan, plan_job)` says whether the job's first step may be handed out with
+its claim, before the agent has told which runner (workspace, temporary directory) the job got: a
+plain step (below) under pipeline and job env without any expression renders the same whatever
+the runner.
+
 `lookahead_steps(...)` lists the steps an agent may run right after the one it is handed without
 asking again (the `then` list of `steps/next`): the next pending steps, up to a limit, that are
 plain `run` steps with no expression anywhere and no `if`, so that while each earlier step
@@ -127,6 +132,13 @@ def lookahead_steps(
         rendered = render_step(plan, plan_job, plan_step, steps, contexts, success)
         ahead.append({**rendered, **handout(plan_job, plan_step, 1)})
     return ahead
+
+
+def first_step_offered(plan: dict, plan_job: dict) -> bool:
+    """Whether the first step renders the same whatever the runner (see the module docstring)."""
+    steps = plan_job.get("steps") or []
+    plain_env = TEMPLATE_START not in json.dumps([plan.get("env"), plan_job.get("env")])
+    return bool(steps) and plain_env and is_plain_step(steps[0])
 
 
 def is_plain_step(plan_step: dict) -> bool:

@@ -44,7 +44,7 @@ def next_in_group(build: Build) -> Build | None:
 
 def after_advance(build: Build, *, queued_jobs: int, finished: bool) -> None:
     if queued_jobs:
-        transaction.on_commit(notify_jobs_queued)
+        transaction.on_commit(lambda: notify_jobs_queued(queued_jobs))
     if finished:
         waiting = next_in_group(build)
         if waiting is not None:

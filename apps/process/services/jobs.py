@@ -110,7 +110,16 @@ def job_claim_payload(job: JobRun) -> dict:
         "env": env,
         "mask": flat_values(build_secrets(build, job, claim=True)),
         "checkout": checkout_facts(job),
+        **job_first_step(job, plan_job),
     }
+
+
+def job_first_step(job: JobRun, plan_job: dict) -> dict:
+    """`next`: what the job's first `steps/next` would answer, handed out with the claim when the
+    first step cannot depend on the runner (protocol 1.3); the agent then runs it at once."""
+    if job.cancel_requested or not engine.first_step_offered(job.build.plan, plan_job):
+        return {}
+    return {"next": next_step_answer(job)}
 
 
 def completed_reports(completed) -> list[dict]:
@@ -169,58 +178,69 @@ def step_mark(job: JobRun, index: int, **fields) -> None:
     StepRun.objects.filter(job=job, job_attempt=job.attempt, index=index).update(**fields)
 
 
+def next_step_answer(job: JobRun) -> dict:
+    """Decide until a step is handed out or none is left: a skipped or failed step is recorded and
+    the next one decided. Answers `step` (and `then`), `done` or `cancel` (docs/agent-protocol.md)."""
+    for _ in range(10_000):
+        decision, plan_job, contexts, steps = job_decide(job, job.runner or {})
+        if isinstance(decision, engine.RunStep):
+            step_mark(
+                job,
+                decision.index,
+                status=Status.RUNNING,
+                attempt=decision.attempt,
+                started_at=timezone.now(),
+            )
+            then = [] if job.cancel_requested else engine.lookahead_steps(
+                job.build.plan, plan_job, decision.index, steps, contexts
+            )
+            secrets = contexts.get("secrets")
+            return {"step": with_repository(job, decision.rendered, secrets), "then": then}
+        if isinstance(decision, engine.SkipStep):
+            step_mark(
+                job,
+                decision.index,
+                status=Status.SKIPPED,
+                reason=decision.reason,
+                outcome="skipped",
+                conclusion="skipped",
+            )
+            continue
+        if isinstance(decision, engine.FailStep):
+            step_mark(
+                job,
+                decision.index,
+                status=Status.FAILED,
+                attempt=decision.attempt,
+                reason=decision.reason,
+                outcome="failure",
+                finished_at=timezone.now(),
+            )
+            continue
+        if job.cancel_requested:
+            return {"cancel": True}
+        return {"done": True}
+    raise RuntimeError("step decisions did not settle")
+
+
+def job_runner_record(job: JobRun, runner: dict | None) -> None:
+    """Keep the runner facts the agent reports (the `runner` context of later steps and outputs)."""
+    if isinstance(runner, dict) and runner and runner != job.runner:
+        job.runner = runner
+        JobRun.objects.filter(id=job.id).update(runner=runner)
+
+
 def job_step_next(*, agent, job_id, completed: dict | None, runner: dict | None) -> dict:
     """Record the completed step and answer the next one, `done`, or `cancel`."""
     with transaction.atomic():
         job = job_for_agent(agent=agent, job_id=job_id, lock=True)
         build_changed_on_commit(job.build_id)
-        if runner and runner != job.runner:
-            job.runner = runner
-            JobRun.objects.filter(id=job.id).update(runner=runner)
+        job_runner_record(job, runner)
         for report in completed_reports(completed):
             step_record(job, report)
         if job.status != Status.RUNNING:
             return {"cancel": True}
-        for _ in range(10_000):
-            decision, plan_job, contexts, steps = job_decide(job, job.runner or {})
-            if isinstance(decision, engine.RunStep):
-                step_mark(
-                    job,
-                    decision.index,
-                    status=Status.RUNNING,
-                    attempt=decision.attempt,
-                    started_at=timezone.now(),
-                )
-                then = [] if job.cancel_requested else engine.lookahead_steps(
-                    job.build.plan, plan_job, decision.index, steps, contexts
-                )
-                secrets = contexts.get("secrets")
-                return {"step": with_repository(job, decision.rendered, secrets), "then": then}
-            if isinstance(decision, engine.SkipStep):
-                step_mark(
-                    job,
-                    decision.index,
-                    status=Status.SKIPPED,
-                    reason=decision.reason,
-                    outcome="skipped",
-                    conclusion="skipped",
-                )
-                continue
-            if isinstance(decision, engine.FailStep):
-                step_mark(
-                    job,
-                    decision.index,
-                    status=Status.FAILED,
-                    attempt=decision.attempt,
-                    reason=decision.reason,
-                    outcome="failure",
-                    finished_at=timezone.now(),
-                )
-                continue
-            if job.cancel_requested:
-                return {"cancel": True}
-            return {"done": True}
-    raise RuntimeError("step decisions did not settle")
+        return next_step_answer(job)
 
 
 def job_step_progress(*, agent, job_id, completed, running: dict | None) -> dict:
@@ -242,8 +262,14 @@ def job_step_progress(*, agent, job_id, completed, running: dict | None) -> dict
         return {"cancel": job.cancel_requested}
 
 
+def steps_left_open(plan_job: dict, steps: list) -> bool:
+    """Whether a step of the job is still pending or running (the job's end closes it)."""
+    finished = {step.index for step in steps if step.status in TERMINAL_STATUSES}
+    return any(plan_step["index"] not in finished for plan_step in plan_job.get("steps") or [])
+
+
 def job_finish(
-    *, agent, job_id, status: str, error: str | None, lines: list[dict] = (), completed=None
+    *, agent, job_id, status: str, error: str | None, lines: list[dict] = (), completed=None, runner=None
 ) -> dict:
     """Store the job's last log lines and step reports, then end it: its status comes from its
     steps (the agent's word only when they say nothing). Answers `stored_through` for the lines
@@ -253,15 +279,17 @@ def job_finish(
         stored = job_lines_store(job, list(lines)) if lines else None
         if job.status != Status.RUNNING:
             return {"stored_through": stored}
+        job_runner_record(job, runner)
         for report in completed_reports(completed):
             step_record(job, report)
         _, plan_job, contexts, steps = job_decide(job, job.runner or {})
         final, reason = engine.job_status_from_steps(plan_job, steps, contexts, job.cancel_requested)
         if not steps and status in STEP_STATUSES and status != Status.SUCCEEDED:
             final, reason = status, error or f"the agent reported {status}"
-        StepRun.objects.filter(
-            job=job, job_attempt=job.attempt, status__in=[Status.PENDING, Status.RUNNING]
-        ).update(status=Status.CANCELED if final == Status.CANCELED else Status.SKIPPED)
+        if steps_left_open(plan_job, steps):
+            StepRun.objects.filter(
+                job=job, job_attempt=job.attempt, status__in=[Status.PENDING, Status.RUNNING]
+            ).update(status=Status.CANCELED if final == Status.CANCELED else Status.SKIPPED)
         JobRun.objects.filter(id=job.id).update(
             status=final,
             reason=reason or (error or ""),

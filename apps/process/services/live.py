@@ -15,11 +15,14 @@ logger = logging.getLogger(__name__)
 
 
 def build_changed_message(build_id: int) -> dict | None:
-    status = Build.objects.filter(id=build_id).values_list("status", flat=True).first()
+    """The build's status and its jobs' statuses, read with one query."""
+    jobs = JobRun.objects.filter(build_id=build_id).order_by("id")
+    rows = list(jobs.values_list("key", "status", "build__status"))
+    builds = Build.objects.filter(id=build_id)
+    status = rows[0][2] if rows else builds.values_list("status", flat=True).first()
     if status is None:
         return None
-    jobs = JobRun.objects.filter(build_id=build_id).order_by("id").values_list("key", "status")
-    return {"type": "build.changed", "status": status, "jobs": [{"key": k, "status": s} for k, s in jobs]}
+    return {"type": "build.changed", "status": status, "jobs": [{"key": k, "status": s} for k, s, _ in rows]}
 
 
 def build_changed_publish(build_id: int, layer=None) -> None:
