@@ -9,6 +9,7 @@ from functools import wraps
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -129,12 +130,25 @@ def finish(request, agent, body, job_id):
     )
 
 
+def off_loop(function):
+    """`function` run in a thread of the event loop's pool, which then gives its database connection
+    back: those threads live on, and a connection each would drain the connection pool."""
+
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run, thread_sensitive=False)
+
+
 @csrf_exempt
 async def claim(request):
     """Long poll: answer a job as soon as one fits the agent, or 204 after `wait_seconds`."""
     if request.method != "POST":
         return error_response(405, "method_not_allowed", "use POST")
-    agent = await sync_to_async(agent_authenticate, thread_sensitive=False)(
+    agent = await off_loop(agent_authenticate)(
         request.headers.get("Authorization")
     )
     if agent is None:
@@ -145,7 +159,7 @@ async def claim(request):
         wait = min(float(read_json(request).get("wait_seconds", 25)), MAX_WAIT_SECONDS)
     except (ValueError, TypeError) as error:
         return error_response(400, "bad_request", str(error))
-    attempt = sync_to_async(job_claim_answer, thread_sensitive=False)
+    attempt = off_loop(job_claim_answer)
     async with JobsQueuedWaiter() as waiter:
         deadline = time.monotonic() + wait
         while True:
