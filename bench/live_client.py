@@ -84,9 +84,13 @@ async def follow(socket, job_key: str, samples: Samples, quiet: float = 3.0) -> 
 
 
 def tiny_message(*, job_key: str, attempt: int, seq: int) -> dict:
-    line = {"seq": seq, "step": 0, "ts": "2025-01-01T00:00:00.000Z", "stream": "stdout", "level": "",
-            "text": f"{time.time():.6f}"}
-    return {"type": "log.appended", "job": job_key, "attempt": attempt, "lines": [line]}
+    """A one-line `log.appended` group message, shaped as ingest publishes it (a chunk)."""
+    from apps.log.chunks import chunk_encode
+    from apps.log.lines import Line
+
+    chunk = chunk_encode([Line(seq, 0, "2025-01-01T00:00:00Z", "stdout", "", f"{time.time():.6f}")])
+    return {"type": "log.appended", "job": job_key, "attempt": attempt, "first_seq": chunk.first_seq,
+            "line_count": chunk.line_count, "text": chunk.text, "meta": chunk.meta}
 
 
 async def ping_round_trips(*, socket, layer, group: str, job_key: str, attempt: int, seqs: range) -> list:
