@@ -95,7 +95,7 @@ def stored_lines(*, cursor: LogCursor, after_seq: int, limit: int) -> list[Line]
     lines: list[Line] = []
     after = after_seq
     while len(lines) < limit and after < cursor.max_seq:
-        if hidden(after, cursor) and after >= cursor.dropped_from:
+        if hidden(after, cursor):  # the marker at dropped_from is behind: skip the dropped lines
             after = cursor.dropped_through
         through = after + limit - len(lines)
         rows = chunk_rows(cursor=cursor, after_seq=after, through=through)
