@@ -87,7 +87,11 @@ def chunk_seqs(first_seq: int, line_count: int, meta: dict) -> list[int]:
 
 
 def chunk_decode(first_seq: int, line_count: int, text: str, meta: str) -> list[Line]:
-    columns = json.loads(meta)
+    return chunk_lines(first_seq, line_count, text, json.loads(meta))
+
+
+def chunk_lines(first_seq: int, line_count: int, text: str, columns: dict) -> list[Line]:
+    """The lines of a chunk whose meta is already parsed (as a websocket client receives it)."""
     texts = text.split(SEPARATOR) if line_count > 1 else [text]
     return list(
         map(
@@ -100,6 +104,18 @@ def chunk_decode(first_seq: int, line_count: int, text: str, meta: str) -> list[
             texts,
         )
     )
+
+
+def chunk_after(chunk: Chunk, after: int) -> Chunk | None:
+    """The chunk without its lines numbered `after` or below: itself when it has none, else None
+    when nothing is left."""
+    if chunk.first_seq > after:
+        return chunk
+    if chunk.last_seq <= after:
+        return None
+    lines = [line for line in chunk_decode(chunk.first_seq, chunk.line_count, chunk.text, chunk.meta)
+             if line.seq > after]
+    return chunk_encode(lines) if lines else None
 
 
 def chunk_seq_list(first_seq: int, line_count: int, meta: str) -> list[int]:

@@ -1,4 +1,5 @@
-"""Live updates of a build over the channel layer: one group per build, `build-{build_id}`.
+"""Live updates of a build over the channel layer: one group per build, `build-{build_id}`, for
+status changes, and one per job, `log-job-{job_id}`, for its log lines.
 
 Delivery is at most once and the database is the record, so a failed publish is logged and
 forgotten: it never fails the ingest or the engine that asked for it.
@@ -28,23 +29,34 @@ LIVE_BATCH_LINES = 1000
 
 
 def build_group_name(build_id: int) -> str:
+    """The group of every socket on the build page: `build.changed`."""
     return f"build-{build_id}"
 
 
-def build_group_send(build_id: int, message: dict, layer=None) -> None:
-    """Send one message to the build's group now (through `layer`, else the configured one);
-    errors are logged, never raised."""
+def job_log_group_name(job_id: int) -> str:
+    """The group of the sockets following a job's log: its `log.appended` batches, so a socket
+    receives only the job it shows, however many jobs of the build print."""
+    return f"log-job-{job_id}"
+
+
+def group_send_now(group: str, message: dict, layer=None) -> None:
+    """Send one message to a group now (through `layer`, else the configured one); errors are
+    logged, never raised."""
     try:
         layer = layer or get_channel_layer()
         if layer is None:
             return
         loop = getattr(sender_loop, "loop", None)
         if loop is not None:
-            loop.run_until_complete(layer.group_send(build_group_name(build_id), message))
+            loop.run_until_complete(layer.group_send(group, message))
         else:
-            async_to_sync(layer.group_send)(build_group_name(build_id), message)
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # noqa: BLE001 - a live update must never break the write that caused it
-        logger.warning("publishing %s to build %s failed", message.get("type"), build_id, exc_info=True)
+        logger.warning("publishing %s to %s failed", message.get("type"), group, exc_info=True)
+
+
+def build_group_send(build_id: int, message: dict, layer=None) -> None:
+    group_send_now(build_group_name(build_id), message, layer)
 
 
 IN_PROCESS_LAYER = "channels.layers.InMemoryChannelLayer"
@@ -84,7 +96,7 @@ class BackgroundSender:
                 self._keys.discard(key)
             try:
                 job(layer)
-            except Exception:  # noqa: BLE001 - see build_group_send
+            except Exception:  # noqa: BLE001 - see group_send_now
                 logger.warning("a live update failed", exc_info=True)
 
 
@@ -100,14 +112,15 @@ def send_soon(job: Callable, key=None) -> None:
         sender.submit(job, layer, key)
 
 
-def log_appended_on_commit(*, build_id: int, job_key: str, attempt: int, chunk) -> None:
-    """Publish stored lines, a chunk (apps/log/chunks.py) as it is stored, to the build's group
-    once the current transaction commits; each consumer decodes the lines its socket sends, so a
-    batch nobody watches costs nothing per line."""
+def log_appended_on_commit(*, job_id: int, job_key: str, attempt: int, chunk) -> None:
+    """Publish stored lines, a chunk (apps/log/chunks.py) as it is stored, to the job's log group
+    once the current transaction commits; the consumers forward it as it is, so no server process
+    looks at its lines one by one."""
     if chunk is None:
         return
     message = {
         "type": "log.appended", "job": job_key, "attempt": attempt, "first_seq": chunk.first_seq,
-        "line_count": chunk.line_count, "text": chunk.text, "meta": chunk.meta,
+        "last_seq": chunk.last_seq, "line_count": chunk.line_count, "text": chunk.text, "meta": chunk.meta,
     }
-    transaction.on_commit(lambda: send_soon(lambda layer: build_group_send(build_id, message, layer)))
+    group = job_log_group_name(job_id)
+    transaction.on_commit(lambda: send_soon(lambda layer: group_send_now(group, message, layer)))

@@ -1,8 +1,9 @@
-"""Test helpers: every stored line of the job attempts that match LogChunk filters."""
+"""Test helpers: every stored line of the job attempts that match LogChunk filters; the lines of a
+websocket `log.appended` message."""
 
 from typing import NamedTuple
 
-from apps.log.chunks import chunk_decode
+from apps.log.chunks import chunk_decode, chunk_lines
 from apps.log.lines import Line
 from apps.log.models import LogChunk
 from apps.log.selectors import CHUNK_FIELDS
@@ -30,3 +31,8 @@ def stored_log_lines(**filters) -> list[StoredLine]:
 
 def stored_log_texts(**filters) -> list[str]:
     return [stored.text for stored in stored_log_lines(**filters)]
+
+
+def message_lines(message: dict) -> list[Line]:
+    """The lines of a `log.appended` message as a websocket client received it (JSON parsed)."""
+    return chunk_lines(message["first_seq"], message["line_count"], message["text"], message["meta"])

@@ -1,7 +1,10 @@
 /* The build page's one websocket (ws/projects/{slug}/pipelines/{pipeline}/builds/{number}/): receives
    `build.changed` and `log.appended` messages, follows one job's log (`subscribe` with the last seq
    the page has) and reconnects with backoff, resuming where the page is. Listeners are told when the
-   socket goes up or down so they can fall back to polling. */
+   socket goes up or down so they can fall back to polling. A `log.appended` message carries a chunk;
+   listeners get its `lines` decoded. */
+
+import { chunkLines } from "./log_chunk.js";
 
 const MAX_BACKOFF_MS = 10000;
 
@@ -46,6 +49,7 @@ export class BuildSocket {
         return;
       }
       this.received[message.type] = (this.received[message.type] || 0) + 1;
+      if (message.type === "log.appended") message.lines = chunkLines(message);
       this.emit(message.type, message);
     });
     socket.addEventListener("close", (event) => {

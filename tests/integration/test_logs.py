@@ -9,6 +9,7 @@ import time
 import pytest
 
 from apps.environment.services import agent_create
+from apps.log.testing import message_lines
 from apps.process.services.builds import build_start
 from tests.integration.harness import ApiClient
 
@@ -118,7 +119,7 @@ def test_a_socket_gets_stored_then_live_lines_and_status_changes(cluster, make_p
             if message["type"] == "build.changed":
                 statuses.append({entry["key"]: entry["status"] for entry in message["jobs"]})
             elif message["type"] == "log.appended":
-                seqs.extend(line["seq"] for line in message["lines"])
+                seqs.extend(line.seq for line in message_lines(message))
                 if seqs[-1] == 10:
                     began = time.monotonic()
                     more = [{"seq": s, "text": text_of(s)} for s in range(9, 21)]

@@ -137,7 +137,7 @@ def log_chunk_store(*, job, attempt: int, chunk: Chunk | None) -> int:
         cursor.max_seq = top
         cursor.save(update_fields=CURSOR_FIELDS)
         published = with_marker(fresh, marker) if marker else fresh
-        log_appended_on_commit(build_id=job.build_id, job_key=job.key, attempt=attempt, chunk=published)
+        log_appended_on_commit(job_id=job.id, job_key=job.key, attempt=attempt, chunk=published)
     return cursor.stored_through
 
 

@@ -5,13 +5,14 @@ import asyncio
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.test import override_settings
 
 from apps.log.chunks import chunk_decode
-from apps.log.live import BackgroundSender, build_group_name, build_group_send
+from apps.log.live import BackgroundSender, build_group_name, build_group_send, job_log_group_name
 from apps.log.services import log_lines_append
 from apps.log.testing import stored_log_texts
 from apps.process.choices import Status
@@ -19,43 +20,44 @@ from apps.process.services.engine import build_advance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 UNREACHABLE_REDIS = {
-    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]}}
+    "default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]}}
 }
 
 
-def listen(build) -> tuple:
-    """A channel in the build's group, with the layer instance that made it (a Redis channel can
-    only be read through the instance that named it)."""
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(build_group_name(build.id), channel)
-    return layer, channel
+def received_after(group: str, act, wanted, count: int = 1, layer=None) -> list[dict]:
+    """Join `group` with a new channel, run `act()` (sync, off the loop), then return the first
+    `count` messages `wanted(message)` accepts: `build.changed` is published from a background
+    thread, so one about an earlier commit (the fixture's) may come first. One event loop
+    throughout: a Redis layer's channels belong to the loop that made them."""
+    layer = layer or get_channel_layer()
+
+    async def scenario() -> list[dict]:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        await database_sync_to_async(act)()
+        found = []
+        for _ in range(20 + count):
+            message = await asyncio.wait_for(layer.receive(channel), 10)
+            found += [message] if wanted(message) else []
+            if len(found) == count:
+                return found
+        raise AssertionError("the wanted messages did not come")
+
+    return async_to_sync(scenario)()
 
 
-def received(listening: tuple, wanted) -> dict:
-    """The first message `wanted(message)` accepts: `build.changed` is published from a background
-    thread, so one about an earlier commit (the fixture's) may come first. One event loop for all
-    the receives (the Redis layer's receive buffer belongs to a loop)."""
-    layer, channel = listening
-
-    async def first() -> dict:
-        for _ in range(20):
-            message = await layer.receive(channel)
-            if wanted(message):
-                return message
-        raise AssertionError("the wanted message did not come")
-
-    return async_to_sync(first)()
-
-
-def test_a_stored_batch_is_published_once_committed(start):
+def test_a_stored_batch_is_published_to_its_job_once_committed(start):
     build = start()
     job = build.jobs.get(key="compile")
-    channel = listen(build)
-    with transaction.atomic():
-        log_lines_append(job=job, attempt=1, lines=[{"seq": s, "text": f"::error::{s}"} for s in (1, 2)])
-        log_lines_append(job=job, attempt=1, lines=[{"seq": 2, "text": "again"}])
-    message = received(channel, lambda message: message["type"] == "log.appended")
+
+    def append():
+        with transaction.atomic():
+            log_lines_append(job=job, attempt=1, lines=[{"seq": s, "text": f"::error::{s}"} for s in (1, 2)])
+            log_lines_append(job=job, attempt=1, lines=[{"seq": 2, "text": "again"}])
+
+    group = job_log_group_name(job.id)
+    message, = received_after(group, append, lambda message: message["type"] == "log.appended")
     assert (message["job"], message["attempt"]) == ("compile", 1)
     lines = chunk_decode(message["first_seq"], message["line_count"], message["text"], message["meta"])
     expected = [(1, "error", "::error::1"), (2, "error", "::error::2")]
@@ -64,9 +66,10 @@ def test_a_stored_batch_is_published_once_committed(start):
 
 def test_the_engine_publishes_build_changed_when_it_writes(start):
     build = start()
-    channel = listen(build)
-    build_advance(build.id)
-    message = received(channel, lambda message: message.get("status") == Status.RUNNING)
+    message, = received_after(
+        build_group_name(build.id), lambda: build_advance(build.id),
+        lambda message: message.get("status") == Status.RUNNING,
+    )
     assert message["type"] == "build.changed"
     assert Status.QUEUED in {job["status"] for job in message["jobs"]}
 
@@ -98,22 +101,16 @@ def test_the_sender_thread_publishes_in_order_on_one_event_loop(start):
     """One loop for the thread's life, so the layer's Redis connections outlive a send
     (async_to_sync would start a thread, a loop and a connection for each)."""
     build = start()
-    layer, channel = listen(build)
+    layer = get_channel_layer()
     noting = LoopNotingLayer(layer)
-    sender = BackgroundSender()
-    for number in range(20):
-        message = {"type": "ping", "n": number}
-        sender.submit(lambda layer, message=message: build_group_send(build.id, message, layer), noting)
 
-    async def pings() -> list[int]:
-        numbers = []
-        for _ in range(40):  # `build.changed` of the fixture's commits may come too
-            message = await layer.receive(channel)
-            if message["type"] == "ping":
-                numbers.append(message["n"])
-            if len(numbers) == 20:
-                break
-        return numbers
+    def send_pings():
+        sender = BackgroundSender()
+        for number in range(20):
+            message = {"type": "ping", "n": number}
+            sender.submit(lambda layer, message=message: build_group_send(build.id, message, layer), noting)
 
-    assert async_to_sync(pings)() == list(range(20))
+    pings = received_after(build_group_name(build.id), send_pings, lambda message: message["type"] == "ping",
+                           count=20, layer=layer)
+    assert [message["n"] for message in pings] == list(range(20))
     assert len(noting.loops) == 20 and len(set(noting.loops)) == 1
