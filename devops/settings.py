@@ -263,9 +263,12 @@ CELERY_BEAT_SCHEDULE = {
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 reads with a 5 s socket timeout by default, as long as the blocking pop of
-            # channels-redis waits: every websocket then dies after 5 s without a message.
+            # Pub/sub: at most once, as live updates are (the database is the record). Each server
+            # process holds one subscription and reads a group message once, however many of its
+            # sockets follow the group; the list-based layer made three round trips per message
+            # per socket, which kept sockets a second behind under load (bench/live.py).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # redis-py 8's default socket timeout (5 s) closed connections quiet for longer.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from apps.process.tests.builds_samples import *  # noqa: F403 (the fixtures)
+from devops import settings as project_settings
 
 
 @pytest.fixture(autouse=True)
@@ -21,9 +22,10 @@ def channel_layer_per_worker():
 
 
 def worker_layers(*hosts) -> dict:
-    """A Redis channel layer with this pytest worker's prefix over `hosts` (URLs, or the project's
-    host entries with their socket options)."""
+    """The project's Redis channel layer with this pytest worker's prefix over `hosts` (URLs, or
+    the project's host entries with their socket options)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     prefix = f"logtest-{os.getpid()}-{worker}"
     config = {"hosts": list(hosts), "prefix": prefix}
-    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
+    backend = project_settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    return {"default": {"BACKEND": backend, "CONFIG": config}}
