@@ -1,13 +1,14 @@
 """The websocket client of bench/live.py: one socket per job of the printing build, signed in with
-a session cookie; per line of a live `log.appended` batch it notes when the step printed it, when
-the agent read it and when it arrived. And the baseline: tiny messages published through the
-channel layer to another build's socket."""
+a session cookie; per line of a live `log.appended` batch it notes when the agent read it and when
+it arrived (and, for a sample of them, when the step printed it). And the baseline: tiny messages
+published through the channel layer to another build's socket."""
 
 import asyncio
 import json
 import time
 from datetime import datetime
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 
@@ -17,31 +18,38 @@ def epoch(ts: str) -> float:
 
 
 class Samples:
-    """What the client measured, in seconds."""
+    """What the client measured, in seconds. Every line counts in read->receive (the ts runs of a
+    chunk give each line's read time without decoding it); the print time is parsed out of every
+    SAMPLE_EVERY-th line, so the client keeps up with the server on the same cores."""
+
+    SAMPLE_EVERY = 16
 
     def __init__(self):
         self.print_receive, self.read_receive, self.print_read = [], [], []
         self.batch_wait, self.delivery, self.batch_sizes = [], [], []
         self.received_at = []
-        self.other_lines = self.resumed_lines = 0
+        self.resumed_lines = 0
         self.first = self.last = 0.0
 
-    def take(self, lines: list[dict], received: float) -> None:
-        last_read = max(epoch(line["ts"]) for line in lines)
+    def take(self, message: dict, received: float) -> None:
+        from apps.log.chunks import expand
+
+        runs = message["meta"]["ts"]
+        reads = [(epoch(runs[index]), runs[index + 1]) for index in range(0, len(runs), 2)]
+        last_read = max(read for read, _ in reads)
         self.delivery.append(received - last_read)
-        self.batch_sizes.append(len(lines))
+        self.batch_sizes.append(message["line_count"])
         self.first, self.last = self.first or received, received
-        for line in lines:
-            text = line["text"]
-            if not text.startswith("line "):
-                self.other_lines += 1
-                continue
-            printed, read = float(text.rsplit(" ", 1)[1]), epoch(line["ts"])
-            self.print_receive.append(received - printed)
-            self.read_receive.append(received - read)
-            self.received_at.append(received)
-            self.print_read.append(read - printed)
-            self.batch_wait.append(last_read - read)
+        for read, count in reads:
+            self.read_receive.extend(repeat(received - read, count))
+            self.batch_wait.extend(repeat(last_read - read, count))
+            self.received_at.extend(repeat(received, count))
+        texts, stamps = message["text"].split("\n"), expand(runs)
+        for index in range(0, message["line_count"], self.SAMPLE_EVERY):
+            if texts[index].startswith("line "):
+                printed, read = float(texts[index].rsplit(" ", 1)[1]), epoch(stamps[index])
+                self.print_receive.append(received - printed)
+                self.print_read.append(read - printed)
 
 
 def connect(url: str, cookie: str):
@@ -59,7 +67,7 @@ async def subscribe(socket, job_key: str, samples: Samples) -> None:
         if message["type"] == "error":
             return
         if message["type"] == "log.appended":
-            samples.resumed_lines += len(message["lines"])
+            samples.resumed_lines += message["line_count"]
 
 
 async def follow(socket, job_key: str, samples: Samples, quiet: float = 3.0) -> None:
@@ -77,7 +85,7 @@ async def follow(socket, job_key: str, samples: Samples, quiet: float = 3.0) -> 
         received = time.time()
         message = json.loads(raw)
         if message["type"] == "log.appended":
-            samples.take(message["lines"], received)
+            samples.take(message, received)
         elif message["type"] == "build.changed":
             statuses = {job["key"]: job["status"] for job in message.get("jobs", [])}
             finished = finished or statuses.get(job_key) in TERMINAL_STATUSES
@@ -89,8 +97,9 @@ def tiny_message(*, job_key: str, attempt: int, seq: int) -> dict:
     from apps.log.lines import Line
 
     chunk = chunk_encode([Line(seq, 0, "2025-01-01T00:00:00Z", "stdout", "", f"{time.time():.6f}")])
-    return {"type": "log.appended", "job": job_key, "attempt": attempt, "first_seq": chunk.first_seq,
-            "line_count": chunk.line_count, "text": chunk.text, "meta": chunk.meta}
+    fields = ("first_seq", "last_seq", "line_count", "text", "meta")
+    return {"type": "log.appended", "job": job_key, "attempt": attempt,
+            **{name: getattr(chunk, name) for name in fields}}
 
 
 async def ping_round_trips(*, socket, layer, group: str, job_key: str, attempt: int, seqs: range) -> list:
@@ -101,7 +110,7 @@ async def ping_round_trips(*, socket, layer, group: str, job_key: str, attempt: 
         message = {"type": None}
         while message["type"] != "log.appended":
             message = json.loads(await asyncio.wait_for(socket.recv(), 30))
-        latencies.append(time.time() - float(message["lines"][0]["text"]))
+        latencies.append(time.time() - float(message["text"]))
     return latencies
 
 
@@ -116,7 +125,7 @@ async def ping_under_load(*, socket, layer, group: str, job_key: str, attempt: i
             while True:
                 message = json.loads(await socket.recv())
                 if message["type"] == "log.appended":
-                    latencies.append(time.time() - float(message["lines"][0]["text"]))
+                    latencies.append(time.time() - float(message["text"]))
         except ConnectionClosed:
             return
 
@@ -135,19 +144,19 @@ class Target:
 
     def __init__(self, build, pipeline: str):
         self.id, self.path = build.id, f"ws/projects/bench/pipelines/{pipeline}/builds/{build.number}/"
-        self.jobs = sorted((job.key, job.attempt) for job in build.jobs.all())
+        self.jobs = sorted((job.key, job.attempt, job.id) for job in build.jobs.all())
 
 
 async def measure(*, base: str, cookie: str, live: Target, idle: Target, go: Path, timeout: float,
                   cpu) -> dict:
     from channels.layers import get_channel_layer
 
-    from apps.log.live import build_group_name
+    from apps.log.live import job_log_group_name
 
     layer = get_channel_layer()
-    (idle_key, idle_attempt), = idle.jobs
-    idle_group, options = build_group_name(idle.id), {"job_key": idle_key, "attempt": idle_attempt}
-    job_keys = [key for key, _ in live.jobs]
+    (idle_key, idle_attempt, idle_job), = idle.jobs
+    idle_group, options = job_log_group_name(idle_job), {"job_key": idle_key, "attempt": idle_attempt}
+    job_keys = [key for key, _, _ in live.jobs]
     samples = Samples()
     async with connect(f"{base}/{idle.path}", cookie) as idle_socket:
         await subscribe(idle_socket, idle_key, Samples())
