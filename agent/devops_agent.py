@@ -42,7 +42,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-AGENT_VERSION = "1.3.0"
+AGENT_VERSION = "1.3.1"
 
 API_PREFIX = "/api/agent/v1/"
 CLAIM_WAIT_SECONDS = 25
@@ -50,8 +50,13 @@ DEFAULT_HEARTBEAT_SECONDS = 5.0
 JOB_HEARTBEAT_SECONDS = 1.0
 PROGRESS_AFTER_SECONDS = 0.5
 LOG_BATCH_LINES = 5000
+LOG_BATCH_MIN_LINES = 2000
+# A batch holds as many lines as the server stores in about this long (see BatchSizer).
+LOG_BATCH_TARGET_SECONDS = 0.05
 LOG_BATCH_CHARS = 256 * 1024
-LOG_BATCH_INTERVAL = 0.2
+# The longest a line waits for its batch to fill: a job printing slowly makes at most 20 requests
+# a second.
+LOG_BATCH_INTERVAL = 0.05
 # One batch waits while one is in flight: more read-ahead adds latency, not throughput (the step
 # then waits on its pipe instead; bench/live.py).
 LOG_MAX_PENDING_LINES = LOG_BATCH_LINES
@@ -918,11 +923,33 @@ class Spool:
             os.unlink(self.path)
 
 
+class BatchSizer:
+    """How many lines a log batch may hold: as many as the server stored in about `target` seconds
+    on the batches before, between `least` and `most`. A server with time to spare gets full
+    batches (the most lines per second); a busy one, shared by several jobs printing at full speed,
+    gets smaller ones, so a line waits for a short round trip rather than a long one (bench/live.py).
+    """
+
+    def __init__(self, most: int, least: int = LOG_BATCH_MIN_LINES, target: float = LOG_BATCH_TARGET_SECONDS):
+        self.most, self.least, self.target = most, min(least, most), target
+        self.lines = most
+
+    def note(self, count: int, seconds: float) -> None:
+        """A batch of `count` lines took `seconds` to store. Only a full batch says the server could
+        take more; any batch that took longer than the target says it takes too long."""
+        if count < self.lines and seconds <= self.target:
+            return
+        rate = count / seconds if seconds > 0 else float("inf")
+        wanted = int(max(self.least, min(self.most, rate * self.target)))
+        self.lines += (wanted - self.lines + (wanted > self.lines)) // 2  # halfway, rounded towards it
+
+
 class LogShipper:
     """Numbers a job's lines from 1 and sends them in batches through `send(lines) -> answer`.
 
-    A batch leaves every `interval` seconds or as soon as `batch_lines` lines (or `batch_chars`
-    characters) wait; one batch is in flight at a time. When `send` raises a connection error
+    A batch leaves once its oldest line has waited `interval` seconds, or as soon as a batch's worth
+    of lines (at most `batch_lines`, see BatchSizer, or `batch_chars` characters) wait; one batch
+    is in flight at a time, and one waits. When `send` raises a connection error
     the batch (and every later one) goes to the spool file and is resent in order with backoff.
     A `RequestRejected` stops shipping and calls `on_rejected`; `cancel: true` calls `on_cancel`.
     """
@@ -937,7 +964,7 @@ class LogShipper:
         self.send = send
         self.mask_texts = mask_texts
         self.spool = Spool(spool_path)
-        self.batch_lines = batch_lines
+        self.sizer = BatchSizer(batch_lines)
         self.batch_chars = batch_chars
         self.interval = interval
         self.max_pending_lines = max_pending_lines
@@ -950,6 +977,7 @@ class LogShipper:
         self.rejected: RequestRejected | None = None
         self._pending: list[dict] = []
         self._pending_chars = 0
+        self._oldest_at = 0.0  # when the oldest waiting line was read (monotonic)
         self._condition = threading.Condition()
         self._closing = False
         self._detaching = False
@@ -972,19 +1000,23 @@ class LogShipper:
             with self._condition:
                 while self._pending_full() and not (self._aborted or self.rejected):
                     self._condition.wait(0.1)
-                piece = texts[start:start + max(self.max_pending_lines - len(self._pending), 1)]
+                room = min(self.max_pending_lines, self.sizer.lines) - len(self._pending)
+                piece = texts[start:start + max(room, 1)]
                 stamp, first = utc_now(), self.last_seq + 1
+                if not self._pending:
+                    self._oldest_at = time.monotonic()
                 self._pending += [{"seq": seq, "ts": stamp, "step": step, "text": text, "stream": stream}
                                   for seq, text in enumerate(piece, first)]
                 self.last_seq += len(piece)
                 self._pending_chars += sum(map(len, piece))
-                if len(self._pending) >= self.batch_lines:
+                if len(self._pending) >= self.sizer.lines:
                     self._condition.notify_all()
             start += len(piece)
         return self.last_seq
 
     def _pending_full(self) -> bool:
-        return len(self._pending) >= self.max_pending_lines or self._pending_chars >= self.max_pending_chars
+        lines = min(self.max_pending_lines, self.sizer.lines)
+        return len(self._pending) >= lines or self._pending_chars >= self.max_pending_chars
 
     def close(self, timeout: float | None = None) -> bool:
         """Send everything still waiting; True when the server stored every line."""
@@ -1036,8 +1068,9 @@ class LogShipper:
 
     def _take_batch(self) -> list[dict]:
         with self._condition:
-            deadline = time.monotonic() + self.interval
+            idle_until = time.monotonic() + self.interval
             while not self._batch_ready() and not self._detaching:
+                deadline = self._oldest_at + self.interval if self._pending else idle_until
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -1047,7 +1080,7 @@ class LogShipper:
                     self._condition.wait(max(self._retry_at - time.monotonic(), 0.0))
                 return []
             count = chars = 0
-            for line in self._pending[: self.batch_lines]:
+            for line in self._pending[: self.sizer.lines]:
                 size = len(line["text"])
                 if count and chars + size > self.batch_chars:
                     break
@@ -1065,7 +1098,7 @@ class LogShipper:
         return batch
 
     def _batch_ready(self) -> bool:
-        if self._aborted or len(self._pending) >= self.batch_lines or self._pending_chars >= self.batch_chars:
+        if self._aborted or len(self._pending) >= self.sizer.lines or self._pending_chars >= self.batch_chars:
             return True
         return self._closing and bool(self._pending)
 
@@ -1085,7 +1118,9 @@ class LogShipper:
 
     def _deliver(self, batch: list[dict]) -> bool:
         try:
+            started = time.monotonic()
             answer = self.send(batch) or {}
+            self.sizer.note(len(batch), time.monotonic() - started)
         except RequestRejected as exc:
             self.rejected = exc
             if self.on_rejected is not None:

@@ -196,3 +196,46 @@ def test_backoff_doubles_to_its_maximum_with_jitter():
         assert expected * 0.8 <= delay <= expected * 1.2
     backoff.reset()
     assert backoff.next() <= 0.6
+
+
+def test_batches_stay_full_while_the_server_keeps_up():
+    sizer = agent.BatchSizer(5000, least=500, target=0.05)
+    for _ in range(10):
+        sizer.note(5000, 0.02)  # 250,000 lines/s: 12,500 in 50 ms
+    assert sizer.lines == 5000
+
+
+def test_batches_shrink_to_what_a_busy_server_stores_in_the_target_time_and_grow_back():
+    sizer = agent.BatchSizer(5000, least=500, target=0.05)
+    for _ in range(20):
+        sizer.note(sizer.lines, sizer.lines / 40_000)  # 40,000 lines/s: 2,000 in 50 ms
+    assert sizer.lines == 2000
+    for _ in range(20):
+        sizer.note(sizer.lines, sizer.lines / 200_000)
+    assert sizer.lines == 5000
+
+
+def test_a_small_batch_sent_fast_says_nothing_and_batches_never_shrink_below_the_least():
+    sizer = agent.BatchSizer(5000, least=500, target=0.05)
+    sizer.note(3, 0.0001)
+    assert sizer.lines == 5000
+    for _ in range(20):
+        sizer.note(10, 1.0)  # a stalled server
+    assert sizer.lines == 500
+
+
+def test_a_slow_server_gets_smaller_batches_and_every_line(tmp_path):
+    """The shipper sizes its batches from their round trips; the step's lines all arrive in order."""
+    slow = Server()
+
+    def storing_at_20000_lines_a_second(lines):
+        time.sleep(len(lines) / 20_000)
+        return slow(lines)
+
+    shipper = shipper_for(storing_at_20000_lines_a_second, tmp_path, interval=30, batch_lines=5000)
+    for number in range(0, 30_000, 100):
+        shipper.add_many([f"line {seq}" for seq in range(number, number + 100)], step=0)
+    assert shipper.close(timeout=30)
+    sizes = [len(batch) for batch in slow.batches]
+    assert sizes[0] == 5000 and max(sizes[-3:]) < 2100, "the least (2,000) once measured"
+    assert slow.seqs() == list(range(1, 30_001))
