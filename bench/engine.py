@@ -5,7 +5,8 @@ Prints, each beside a raw baseline measured in the same run:
 - latency: trigger -> one-step build finished on an idle agent (median, p99 over --builds);
   baseline: `bash -c true` spawned directly;
 - per-step overhead: a job of 200 `true` steps vs one `bash` running the same 200 commands;
-- throughput: --throughput one-step builds over 4 agent slots, in builds per minute;
+- throughput: --throughput one-step builds over 4 agent slots, in builds per minute, and the CPU
+  each process kind used per build meanwhile;
 - memory: RSS of the server, the worker (idle and after the throughput run) and an agent.
 
     .venv/bin/python bench/engine.py [--builds 50] [--throughput 500] [--database devops_bench]
@@ -16,12 +17,14 @@ bench/cluster.py, shared with bench/live.py.
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import time
 
 from cluster import (
     configure,
+    cpu_by_part,
     percentile,
     reset_services,
     rss_mb,
@@ -130,11 +133,15 @@ def main() -> None:
             f"overhead {per_step:.1f} ms per step; ratio {job_ms / max(one_bash_ms, 0.1):.0f}"
         )
 
+        parts = {"servers": [server.pid], "worker": worker.pid, "notify_worker": notify_worker.pid,
+                 "agents": [agent.pid for agent in agents], "database": args.database}
+        cpu_before = cpu_by_part(**parts)
         started = time.perf_counter()
         builds = [build_start(pipeline=one, user=user) for _ in range(args.throughput)]
         triggered = time.perf_counter() - started
         wait_finished(builds)
         elapsed = time.perf_counter() - started
+        cpu = {name: value - cpu_before[name] for name, value in cpu_by_part(**parts).items()}
         per_minute = args.throughput / elapsed * 60
         raw = 60_000 / baseline * 4
         print(
@@ -142,6 +149,10 @@ def main() -> None:
             f"(triggering took {triggered:.1f} s), {per_minute:.0f} builds/min; "
             f"raw baseline (4 x bash -c true back to back) {raw:.0f}/min; ratio {raw / per_minute:.1f}"
         )
+        print("          CPU ms per build: " + ", ".join(
+            f"{name} {value * 1000 / args.throughput:.1f}" for name, value in cpu.items()
+        ) + f" (this process: triggering); total {sum(cpu.values()) * 1000 / args.throughput:.1f} ms "
+            f"on {os.cpu_count()} cores")
         print(
             f"memory    RSS idle: server {idle['server']:.0f} MB, worker {idle['worker']:.0f} MB, "
             f"agent {idle['agent']:.0f} MB; after throughput: server {rss_mb(server.pid):.0f} MB, "

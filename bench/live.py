@@ -39,6 +39,7 @@ from pathlib import Path
 
 from cluster import (
     configure,
+    cpu_by_part,
     percentile,
     reset_services,
     start_agents,
@@ -78,49 +79,6 @@ IDLE = "name: idle\non: push\njobs:\n  idle:\n    runs-on: [no-such-agent]\n    
 WARM = "name: warm\non: push\njobs:\n" + "".join(
     f"  warm{number}:\n    runs-on: [self-hosted]\n    steps:\n      - run: 'true'\n" for number in range(8)
 )
-
-
-def process_table() -> dict[int, tuple[int, float, float, str]]:
-    """pid -> (parent pid, own CPU seconds, CPU seconds of its children it waited for, command line)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        own, waited = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
-        table[int(entry.name)] = (int(fields[1]), own / tick, waited / tick, command)
-    return table
-
-
-def cpu_by_part(*, servers: list[int], worker: int, agents: list[int], database: str) -> dict[str, float]:
-    """CPU seconds used so far by the server(s), the worker, the agents, their steps, PostgreSQL's
-    backends of `database`, Redis (every client's) and this process (the client)."""
-    table = process_table()
-    children: dict[int, list[int]] = {}
-    for pid, (parent, *_) in table.items():
-        children.setdefault(parent, []).append(pid)
-
-    def tree(pid: int) -> float:
-        if pid not in table:
-            return 0.0
-        _, own, waited, _ = table[pid]
-        return own + waited + sum(tree(child) for child in children.get(pid, []))
-
-    agents_own = sum(table[pid][1] for pid in agents if pid in table)
-    return {
-        "server": sum(tree(pid) for pid in servers),
-        "worker": tree(worker),
-        "agents": agents_own,
-        "steps": sum(tree(pid) for pid in agents) - agents_own,
-        "client": table[os.getpid()][1],
-        "postgres": sum(row[1] for row in table.values() if f" {database} " in row[3]),
-        "redis": sum(row[1] for row in table.values() if row[3].startswith("redis-server")),
-    }
 
 
 def wait_running(build, jobs: int, timeout: float = 120) -> None:
