@@ -4,13 +4,14 @@ of build logs."""
 from celery import shared_task
 from django.conf import settings
 
-from apps.log.services import log_chunks_index, logs_archive_older, logs_purge_older
+from apps.log.services import log_chunks_compact, log_chunks_index, logs_archive_older, logs_purge_older
 
 
 @shared_task(name="apps.log.tasks.logs_index", acks_late=True)
-def logs_index() -> int:
-    """Put the chunks stored since the last run into the search index (PostgreSQL)."""
-    return log_chunks_index()
+def logs_index() -> dict:
+    """Merge the small chunks stored since the last run, then put them into the search index
+    (PostgreSQL)."""
+    return {"merged": log_chunks_compact(), "indexed": log_chunks_index()}
 
 
 @shared_task(name="apps.log.tasks.logs_maintain", acks_late=True)
