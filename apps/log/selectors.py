@@ -169,11 +169,13 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class SearchTarget:
-    """One job attempt to search; `label` is the job key shown with build-wide matches."""
+    """One job attempt to search, its lines after `after_seq`; `label` is the job key shown with
+    build-wide matches."""
 
     job: object
     attempt: int
     label: str | None = None
+    after_seq: int = 0
 
 
 def search_pattern(query: str, regex: bool) -> re.Pattern:
@@ -185,12 +187,12 @@ def search_pattern(query: str, regex: bool) -> re.Pattern:
         raise ValidationFailed(f"Bad regular expression: {error}.", details={"q": str(error)}) from error
 
 
-def candidate_chunks(cursor: LogCursor, query: str, regex: bool):
-    """The attempt's chunks that may hold a match, in order: on PostgreSQL `~*` in
-    newline-sensitive mode (plain text is escaped into a pattern), served by the pg_trgm index for
-    the chunks in it and a scan of the few not in it yet; elsewhere LIKE for plain text, every
+def candidate_chunks(cursor: LogCursor, query: str, regex: bool, after_seq: int = 0):
+    """The attempt's chunks after `after_seq` that may hold a match, in order: on PostgreSQL `~*`
+    in newline-sensitive mode (plain text is escaped into a pattern), served by the pg_trgm index
+    for the chunks in it and a scan of the few not in it yet; elsewhere LIKE for plain text, every
     chunk for a regex."""
-    chunks = LogChunk.objects.filter(job_id=cursor.job_id, attempt=cursor.attempt)
+    chunks = LogChunk.objects.filter(job_id=cursor.job_id, attempt=cursor.attempt, last_seq__gt=after_seq)
     if connection.vendor == "postgresql":
         matching = chunks.filter(text__iregex="(?n)" + (query if regex else re.escape(query)))
         fields = ("id", *CHUNK_FIELDS)
@@ -200,9 +202,10 @@ def candidate_chunks(cursor: LogCursor, query: str, regex: bool):
     return (chunks if regex else chunks.filter(text__icontains=query)).values_list("id", *CHUNK_FIELDS)
 
 
-def chunk_matches(cursor: LogCursor, chunks, pattern: re.Pattern, limit: int) -> list[tuple[int, str]]:
-    """(seq, text) of up to `limit` lines of the candidate chunks that match, in order; Python's
-    `re` has the last word, as for archived logs."""
+def chunk_matches(cursor: LogCursor, chunks, pattern: re.Pattern, limit: int,
+                  after_seq: int = 0) -> list[tuple[int, str]]:
+    """(seq, text) of up to `limit` lines after `after_seq` of the candidate chunks that match, in
+    order; Python's `re` has the last word, as for archived logs."""
     found: list[tuple[int, str]] = []
     try:
         with transaction.atomic():
@@ -211,21 +214,22 @@ def chunk_matches(cursor: LogCursor, chunks, pattern: re.Pattern, limit: int) ->
                     db.execute(f"SET LOCAL statement_timeout = {SEARCH_TIMEOUT_MS}")
             for _, *row in chunks.iterator(chunk_size=SEARCH_CHUNK_ROWS):
                 lines = unhidden_lines(cursor, row)
-                found.extend((line.seq, line.text) for line in lines if pattern.search(line.text))
+                found.extend((line.seq, line.text) for line in lines
+                             if line.seq > after_seq and pattern.search(line.text))
                 if len(found) >= limit:
                     break
     except DatabaseError as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValidationFailed(f"The search failed: {reason}.", details={"q": reason}) from error
     marker = budget_marker(cursor)
-    if marker and pattern.search(marker.text):
+    if marker and marker.seq > after_seq and pattern.search(marker.text):
         found.append((marker.seq, marker.text))
     return sorted(found)[:limit]
 
 
 def archive_matches(target: SearchTarget, pattern: re.Pattern, limit: int) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
-    for chunk in archived_chunks(job=target.job, attempt=target.attempt):
+    for chunk in archived_chunks(job=target.job, attempt=target.attempt, after_seq=target.after_seq):
         found.extend((line.seq, line.text) for line in chunk if pattern.search(line.text))
         if len(found) >= limit:
             break
@@ -244,7 +248,8 @@ def log_search(*, targets: list[SearchTarget], query: str, regex: bool) -> Searc
         if cursor.archived:
             found = archive_matches(target, pattern, room)
         else:
-            found = chunk_matches(cursor, candidate_chunks(cursor, query, regex), pattern, room)
+            chunks = candidate_chunks(cursor, query, regex, target.after_seq)
+            found = chunk_matches(cursor, chunks, pattern, room, target.after_seq)
         label = {} if target.label is None else {"job": target.label}
         result.matches.extend({**label, "seq": seq, "text": text} for seq, text in found)
         if len(result.matches) > MAX_MATCHES:

@@ -199,8 +199,8 @@ def job_log_page(job: JobRun, *, attempt: int | None = None, after: int = 0, lim
     )
 
 
-def job_log_target(job: JobRun, attempt: int | None = None) -> SearchTarget:
-    return SearchTarget(job=job, attempt=job_attempt_or_current(job, attempt))
+def job_log_target(job: JobRun, attempt: int | None = None, after_seq: int = 0) -> SearchTarget:
+    return SearchTarget(job=job, attempt=job_attempt_or_current(job, attempt), after_seq=after_seq)
 
 
 def build_log_targets(build: Build) -> list[SearchTarget]:

@@ -103,9 +103,15 @@ export class LogStore {
   }
 }
 
-/* Lines of the whole job that match q (substring, or a regex when regex is true). */
-export async function logSearch(url, { q, regex = false, attempt }) {
-  const query = new URLSearchParams({ q, regex: regex ? "1" : "0", attempt: String(attempt) });
+/* Lines of the whole job that match q (substring, or a regex when regex is true), at most 1,000
+   after line `after`; `truncated` says more follow. */
+export async function logSearch(url, { q, regex = false, attempt, after = 0 }) {
+  const query = new URLSearchParams({
+    q,
+    regex: regex ? "1" : "0",
+    attempt: String(attempt),
+    after: String(after),
+  });
   const response = await fetch(`${url}?${query}`, {
     credentials: "same-origin",
     headers: { Accept: "application/json" },
@@ -116,4 +122,17 @@ export async function logSearch(url, { q, regex = false, attempt }) {
     throw new Error(message);
   }
   return body;
+}
+
+/* Every match of a search, a page of 1,000 at a time, up to `pages` pages; `truncated` says some
+   were left. */
+export async function logSearchAll(url, { q, regex = false, attempt, pages }) {
+  const matches = [];
+  for (let page = 0; page < pages; page += 1) {
+    const after = matches.length ? matches[matches.length - 1].seq : 0;
+    const found = await logSearch(url, { q, regex, attempt, after });
+    matches.push(...found.matches);
+    if (!found.truncated || !found.matches.length) return { matches, truncated: false };
+  }
+  return { matches, truncated: true };
 }

@@ -12,13 +12,14 @@ import { element } from "./dom.js";
 import { GroupOutline, OUTLINE_PATTERN, PROBLEM_PATTERN, parseMarker } from "./log_groups.js";
 import { ProblemList, problemLevel } from "./log_problems.js";
 import { LogSearchBox } from "./log_search.js";
-import { LogStore, logSearch } from "./log_store.js";
+import { LogStore, logSearch, logSearchAll } from "./log_store.js";
 
 const ROW = 20; // px: .log-row's height in app.css
 const OVERSCAN = 20;
 const POLL_MS = 1500;
 const SAFETY_POLL_MS = 10000; // while the socket is up: a lost last batch still shows up
 const LIVE_BATCH = 1000;
+const OUTLINE_PAGES = 100; // group markers known up front: 100,000
 const FIRST_PAGE = 500;
 const HASH = /^#L(\d+)(?:-L(\d+))?$/;
 const PREFERENCES = "devops.log.preferences";
@@ -107,10 +108,14 @@ export class LogViewer {
     if (wanted && store === this.store) this.applyHash(true);
   }
 
-  /* Group starts/ends and error/warning lines of the whole job, from two searches. */
+  /* Group starts/ends (every one, up to OUTLINE_PAGES pages of 1,000) and error/warning lines (the
+     first 1,000) of the whole job, from two searches. */
   async loadOutline(store) {
-    const ask = (q) => logSearch(this.searchUrl, { q, regex: true, attempt: this.attempt }).catch(() => null);
-    const [outline, problems] = await Promise.all([ask(OUTLINE_PATTERN), ask(PROBLEM_PATTERN)]);
+    const options = { regex: true, attempt: this.attempt };
+    const [outline, problems] = await Promise.all([
+      logSearchAll(this.searchUrl, { q: OUTLINE_PATTERN, pages: OUTLINE_PAGES, ...options }).catch(() => null),
+      logSearch(this.searchUrl, { q: PROBLEM_PATTERN, ...options }).catch(() => null),
+    ]);
     if (store !== this.store) return;
     this.note(outline?.matches || [], false);
     this.note(problems?.matches || [], true);

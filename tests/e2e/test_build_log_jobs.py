@@ -201,3 +201,31 @@ def test_a_followed_open_group_shows_its_live_lines(admin_page, project, superus
     expect(log_row(page, "early inside")).to_be_visible()  # and across the live lines
     expect(build_badge(page)).to_have_text("Succeeded", timeout=30_000)
     screenshot(page)
+
+
+MANY_GROUPS = """name: many
+jobs:
+  many:
+    runs-on: self-hosted
+    steps:
+      - run: |
+          echo "::group::Outer"
+          for i in $(seq 1 600); do echo "::group::Part $i"; echo "inside $i"; echo "::endgroup::"; done
+          echo "::endgroup::"
+          echo "all parts done"
+"""
+
+
+def test_a_group_ending_after_a_thousand_markers_starts_collapsed(
+    admin_page, project, superuser, local_agent, screenshot
+):
+    """1,202 group markers: more than one page of the outline search (1,000 matches each). With
+    only the first page, Outer's end was unknown and it stayed open."""
+    page = admin_page
+    run_from_pipeline_page(page, project, superuser, "Many", MANY_GROUPS)
+    expect(build_badge(page)).to_have_text("Succeeded", timeout=60_000)
+    page.reload()
+    expect(log_row(page, "all parts done")).to_be_visible(timeout=10_000)
+    expect(group_row(page, "Outer")).to_be_visible()
+    expect(group_row(page, "Part 1")).to_have_count(0)
+    screenshot(page)

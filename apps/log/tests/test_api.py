@@ -66,6 +66,9 @@ class TestSearch:
         answer = api_as("viewer").get(f"{job_url(build)}search/", {"q": "MATCH"}).json()
         assert len(answer["matches"]) == 1000 and answer["truncated"] is True
         assert answer["matches"][-1]["seq"] == 1000
+        rest = api_as("viewer").get(f"{job_url(build)}search/", {"q": "MATCH", "after": 1000}).json()
+        assert [match["seq"] for match in rest["matches"]] == list(range(1001, 1201)), "the next page"
+        assert rest["truncated"] is False
 
 
 class TestDownloads:

@@ -213,6 +213,9 @@ class LogSearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=1000, trim_whitespace=False, help_text="Text (or regex) to find.")
     regex = serializers.BooleanField(default=False, help_text="Treat `q` as a regular expression.")
     attempt = serializers.IntegerField(min_value=1, required=False, help_text="Default: the current attempt.")
+    after = serializers.IntegerField(
+        min_value=0, default=0, help_text="Only lines after this seq (the next page of a truncated answer)."
+    )
 
 
 class LogMatchSerializer(serializers.Serializer):

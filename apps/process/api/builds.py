@@ -263,7 +263,7 @@ class BuildJobViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="logs/search")
     def logs_search(self, request, *args, **kwargs):
         query = validated(LogSearchQuerySerializer, request.query_params)
-        target = job_log_target(self.get_object(), query.get("attempt"))
+        target = job_log_target(self.get_object(), query.get("attempt"), query["after"])
         found = log_search(targets=[target], query=query["q"], regex=query["regex"])
         return Response(LogSearchSerializer(found).data)
 
