@@ -71,7 +71,9 @@ def test_the_sweep_task_marks_silent_agents_offline(project, users, settings):
     assert Agent.objects.get().status == "offline"
 
 
-@pytest.mark.skipif(connection.vendor == "sqlite", reason="needs a database with concurrent writers")
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="needs PostgreSQL: SQLite has no concurrent writers"
+)
 def test_two_machines_racing_for_one_token_get_one_agent(transactional_db, project, users):
     _, plaintext = services.registration_token_create(project=project, user=users["owner"])
     barrier, outcomes = threading.Barrier(4), []

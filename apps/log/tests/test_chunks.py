@@ -95,7 +95,9 @@ def test_search_anchors_and_classes_work_per_line(job):
     assert search(job, "DONE") == [1, 2, 3, 4, 5]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the search index exists on PostgreSQL only")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL: the search index exists there only"
+)
 def test_chunks_are_searchable_before_and_after_they_enter_the_index(job):
     log_lines_append(job=job, attempt=1, lines=batch(range(1, 4), text="alpha {seq}"))
     assert log_chunks_index() == 1

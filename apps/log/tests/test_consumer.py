@@ -114,7 +114,7 @@ def test_build_changed_and_other_jobs_lines(start, users):
     async_to_sync(scenario)()
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis channel layer's connections")
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL): the channel layer's connections")
 def test_a_socket_quiet_for_longer_than_the_redis_socket_timeout_still_gets_lines(start, users):
     """redis-py 8 closes a connection quiet for its socket timeout, 5 s by default: the consumer
     once died after 5 s without a message (devops/settings.py)."""

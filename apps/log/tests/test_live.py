@@ -96,7 +96,9 @@ class LoopNotingLayer:
         await self.layer.group_send(group, message)
 
 
-@pytest.mark.skipif(not settings.REDIS_URL, reason="the sender thread serves cross-process layers")
+@pytest.mark.skipif(
+    not settings.REDIS_URL, reason="needs Redis (REDIS_URL): the sender thread serves cross-process layers"
+)
 def test_the_sender_thread_publishes_in_order_on_one_event_loop(start):
     """One loop for the thread's life, so the layer's Redis connections outlive a send
     (async_to_sync would start a thread, a loop and a connection for each)."""
