@@ -1,5 +1,5 @@
 """Ingest build log lines: one chunk row per batch, idempotent by (job, attempt, seq), gap-aware,
-within the line budget, published to the build's group on commit.
+within the line budget, published to the job's log group on commit.
 
 Lines of one job attempt are written under a lock on its LogCursor row, so the lines that could
 conflict are known before the insert: only a batch reaching below the highest stored seq (a

@@ -178,48 +178,38 @@ def step_mark(job: JobRun, index: int, **fields) -> None:
     StepRun.objects.filter(job=job, job_attempt=job.attempt, index=index).update(**fields)
 
 
+def decided_step_fields(decision) -> dict | None:
+    """What a step decision writes to its row; None for a decision about no step (done)."""
+    if isinstance(decision, engine.RunStep):
+        return {"status": Status.RUNNING, "attempt": decision.attempt, "started_at": timezone.now()}
+    if isinstance(decision, engine.SkipStep):
+        return {
+            "status": Status.SKIPPED, "reason": decision.reason,
+            "outcome": "skipped", "conclusion": "skipped",
+        }
+    if isinstance(decision, engine.FailStep):
+        return {
+            "status": Status.FAILED, "attempt": decision.attempt, "reason": decision.reason,
+            "outcome": "failure", "finished_at": timezone.now(),
+        }
+    return None
+
+
 def next_step_answer(job: JobRun) -> dict:
     """Decide until a step is handed out or none is left: a skipped or failed step is recorded and
     the next one decided. Answers `step` (and `then`), `done` or `cancel` (docs/agent-protocol.md)."""
     for _ in range(10_000):
         decision, plan_job, contexts, steps = job_decide(job, job.runner or {})
+        fields = decided_step_fields(decision)
+        if fields is None:
+            return {"cancel": True} if job.cancel_requested else {"done": True}
+        step_mark(job, decision.index, **fields)
         if isinstance(decision, engine.RunStep):
-            step_mark(
-                job,
-                decision.index,
-                status=Status.RUNNING,
-                attempt=decision.attempt,
-                started_at=timezone.now(),
-            )
             then = [] if job.cancel_requested else engine.lookahead_steps(
                 job.build.plan, plan_job, decision.index, steps, contexts
             )
             secrets = contexts.get("secrets")
             return {"step": with_repository(job, decision.rendered, secrets), "then": then}
-        if isinstance(decision, engine.SkipStep):
-            step_mark(
-                job,
-                decision.index,
-                status=Status.SKIPPED,
-                reason=decision.reason,
-                outcome="skipped",
-                conclusion="skipped",
-            )
-            continue
-        if isinstance(decision, engine.FailStep):
-            step_mark(
-                job,
-                decision.index,
-                status=Status.FAILED,
-                attempt=decision.attempt,
-                reason=decision.reason,
-                outcome="failure",
-                finished_at=timezone.now(),
-            )
-            continue
-        if job.cancel_requested:
-            return {"cancel": True}
-        return {"done": True}
     raise RuntimeError("step decisions did not settle")
 
 
